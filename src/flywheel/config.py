@@ -1,0 +1,37 @@
+"""Settings read from the environment (prefix ``FLYWHEEL_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AllocationOrder(StrEnum):
+    """Which open installment an unreferenced payment settles first."""
+
+    OLDEST_DUE = "oldest_due"
+    OLDEST_ISSUED = "oldest_issued"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FLYWHEEL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite:///./flywheel.db",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://… for PostgreSQL.",
+    )
+    base_currency: str = Field(default="CNY", min_length=3, max_length=3)
+    default_payment_terms: str = Field(default="NET30")
+    allocation_order: AllocationOrder = AllocationOrder.OLDEST_DUE
+    import_batch_size: int = Field(default=5000, ge=100)
+    echo_sql: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

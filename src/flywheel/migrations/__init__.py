@@ -1,0 +1,1 @@
+"""Alembic migrations, shipped inside the package so ``flywheel init`` works from any install."""

@@ -1,0 +1,25 @@
+"""Every table of Flywheel, one module per domain; import this package to register them all."""
+
+from flywheel.models.audit import AuditEvent
+from flywheel.models.base import Base
+from flywheel.models.customers import Contact, Customer, Touchpoint
+from flywheel.models.demo import DemoCustomerTraits
+from flywheel.models.receivables import Allocation, CreditNote, Installment, Invoice, Payment
+from flywheel.models.sales import Order
+from flywheel.models.users import User
+
+__all__ = [
+    "Allocation",
+    "AuditEvent",
+    "Base",
+    "Contact",
+    "CreditNote",
+    "Customer",
+    "DemoCustomerTraits",
+    "Installment",
+    "Invoice",
+    "Order",
+    "Payment",
+    "Touchpoint",
+    "User",
+]
