@@ -1,0 +1,1 @@
+"""Who is acting: actors, roles and (later) sign-in and scoping."""

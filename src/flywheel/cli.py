@@ -1,0 +1,77 @@
+"""The ``flywheel`` command: the root Typer app; each domain adds its own commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from flywheel import __version__
+from flywheel.errors import FlywheelError, exit_code_for
+
+app = typer.Typer(
+    name="flywheel",
+    help="Flywheel (飞轮) — customers, receivables, credit, collections, feedback and loyalty.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+console = Console()
+err_console = Console(stderr=True)
+
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object with stable keys on stdout.")
+]
+
+
+def print_json(payload: dict[str, Any]) -> None:
+    """Write one JSON object on stdout (no rich markup, no wrapping)."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def fail(error: FlywheelError, *, as_json: bool) -> typer.Exit:
+    """Report a domain error and return the Exit to raise, with the error's exit code."""
+    if as_json:
+        print_json({"error": error.to_dict()})
+    else:
+        err_console.print(f"[bold red]error[/] [{error.code}] {error.message}")
+    return typer.Exit(exit_code_for(error))
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"flywheel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Flywheel (飞轮): the sales flywheel platform. Settings come from FLYWHEEL_* variables."""
+
+
+def _register() -> None:
+    from flywheel.customers.cli import app as customers_app
+    from flywheel.demo.cli import demo
+    from flywheel.importers.cli import app as import_app
+    from flywheel.system_cli import init, status
+
+    app.command("init")(init)
+    app.command("status")(status)
+    app.command("demo")(demo)
+    app.add_typer(import_app, name="import")
+    app.add_typer(customers_app, name="customers")
+
+
+_register()
+
+
+def main() -> None:
+    app()

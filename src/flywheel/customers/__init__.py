@@ -1,0 +1,1 @@
+"""Customers: accounts, contacts, touchpoints and the customer 360."""

@@ -1,0 +1,1 @@
+"""Plumbing with no business nouns: money, dates, payment terms, tabular files."""

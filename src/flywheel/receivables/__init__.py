@@ -1,0 +1,1 @@
+"""Receivables: invoices, installments, payments, allocations, credit notes and write-offs."""

@@ -1,0 +1,1 @@
+"""Sales: orders (deals and the pipeline come with the key-accounts capability)."""

@@ -1,0 +1,1 @@
+"""Users: the people who own accounts and act in Flywheel."""
