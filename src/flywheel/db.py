@@ -97,3 +97,25 @@ def schema_revision(engine: Engine | None = None) -> str | None:
     engine = engine or get_engine()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def reserve_ids(session: Session, table: str, count: int) -> list[int]:
+    """``count`` new primary keys for a bulk insert with explicit ids.
+
+    PostgreSQL draws them from the table's sequence (safe with concurrent writers). SQLite has
+    one writer at a time: once this transaction has written, max(id) cannot move under it, so
+    the caller must have written something in the transaction before calling this.
+    """
+    from sqlalchemy import text
+
+    if count <= 0:
+        return []
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        rows = session.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+            {"t": table, "n": count},
+        )
+        return [int(r[0]) for r in rows]
+    start = int(session.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one())
+    return list(range(start + 1, start + count + 1))

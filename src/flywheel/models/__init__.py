@@ -4,6 +4,7 @@ from flywheel.models.audit import AuditEvent
 from flywheel.models.base import Base
 from flywheel.models.customers import Contact, Customer, Touchpoint
 from flywheel.models.demo import DemoCustomerTraits
+from flywheel.models.importers import ImportBatch
 from flywheel.models.receivables import Allocation, CreditNote, Installment, Invoice, Payment
 from flywheel.models.sales import Order
 from flywheel.models.users import User
@@ -16,6 +17,7 @@ __all__ = [
     "CreditNote",
     "Customer",
     "DemoCustomerTraits",
+    "ImportBatch",
     "Installment",
     "Invoice",
     "Order",

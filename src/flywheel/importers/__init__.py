@@ -1,0 +1,1 @@
+"""Importers: CSV/XLSX in, with header mapping, validation, idempotent upsert and rejects."""

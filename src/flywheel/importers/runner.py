@@ -1,0 +1,434 @@
+"""The import loop shared by every entity: map the columns, parse each cell, hand valid
+records to the entity's handler in batches, collect the rejects and write the rejects file.
+
+The whole file is one transaction, owned by the caller: a crash half-way leaves the database
+as it was before the file. With ``strict`` any rejected row raises ``ImportRejected`` after
+the rejects file is written, and the caller rolls back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from flywheel.audit import service as audit
+from flywheel.auth.actor import Actor
+from flywheel.errors import FileUnreadable, ImportFailed, ImportRejected
+from flywheel.importers.fields import ENTITIES, EntitySpec, FieldSpec
+from flywheel.kit import tabular
+from flywheel.kit.parse import normalize_header
+from flywheel.models.importers import ImportBatch
+from flywheel.models.base import utcnow
+
+ProgressCallback = Callable[[int, int | None], None]
+
+
+class Outcome(StrEnum):
+    INSERTED = "inserted"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row: int
+    column: str | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class Record:
+    row: int
+    values: dict[str, Any]
+    raw: list[str | None]
+
+
+@dataclass(slots=True)
+class ImportContext:
+    """What a handler needs besides the session: who acts, the business day, the columns."""
+
+    actor: Actor
+    today: date
+    columns: dict[str, str]  # field name -> the file's column header
+    notes: list[str] = field(default_factory=list)
+    users_created: list[str] = field(default_factory=list)
+
+    def column(self, field_name: str) -> str:
+        return self.columns.get(field_name, field_name)
+
+    def error(self, record: Record, field_name: str | None, reason: str) -> RowError:
+        return RowError(record.row, self.column(field_name) if field_name else None, reason)
+
+
+Result = Outcome | RowError
+
+
+class Handler(Protocol):
+    spec: EntitySpec
+    group_by: str | None  # consecutive rows with the same value form one record group
+    whole_file: bool  # handler needs every record at once (e.g. links between rows)
+
+    def process(self, session: Session, groups: list[list[Record]]) -> list[list[Result]]: ...
+
+    def finish(self, session: Session) -> None: ...
+
+
+@dataclass(slots=True)
+class ImportResult:
+    entity: str
+    file: str
+    encoding: str | None
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    rejects_file: str | None = None
+    dry_run: bool = False
+    strict: bool = False
+    seconds: float = 0.0
+    columns: dict[str, str] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    users_created: list[str] = field(default_factory=list)
+    batch_id: int | None = None
+
+    def to_dict(self, *, max_errors: int = 100) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "file": self.file,
+            "encoding": self.encoding,
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "rejects_file": self.rejects_file,
+            "dry_run": self.dry_run,
+            "strict": self.strict,
+            "committed": not self.dry_run and not (self.strict and self.rejected > 0),
+            "seconds": round(self.seconds, 3),
+            "columns": self.columns,
+            "ignored_columns": self.ignored_columns,
+            "users_created": self.users_created,
+            "errors": [e.to_dict() for e in self.errors[:max_errors]],
+            "batch_id": self.batch_id,
+        }
+
+
+# ---------------------------------------------------------------- column mapping
+
+
+def parse_map_options(options: list[str]) -> dict[str, str]:
+    """``["发票号=number", ...]`` -> {normalized column: field}."""
+    mapping: dict[str, str] = {}
+    for option in options:
+        column, sep, field_name = option.rpartition("=")
+        if not sep or not column.strip() or not field_name.strip():
+            raise ImportFailed(f"--map {option!r}: expected COLUMN=field")
+        mapping[normalize_header(column)] = field_name.strip()
+    return mapping
+
+
+def resolve_columns(
+    spec: EntitySpec, headers: list[str], explicit: dict[str, str]
+) -> tuple[dict[str, int], list[str]]:
+    """Which column feeds each field; the columns no field uses. An explicit ``--map`` wins,
+    then the best-ranked alias (a file with both "开票日期" and "日期" takes "开票日期")."""
+    for field_name in explicit.values():
+        if field_name not in spec.by_name:
+            known = ", ".join(spec.by_name)
+            raise ImportFailed(f"--map names unknown field {field_name!r}; fields of {spec.entity}: {known}")
+    normalized = [normalize_header(h) for h in headers]
+    for column in explicit:
+        if column not in normalized:
+            raise ImportFailed(
+                f"--map names column {column!r}, which is not in the file; columns: {', '.join(headers)}"
+            )
+    chosen: dict[str, tuple[int, int]] = {}  # field -> (rank, column index)
+    for index, key in enumerate(normalized):
+        if key in explicit:
+            chosen[explicit[key]] = (-1, index)
+    taken = {i for _, i in chosen.values()}
+    for spec_field in spec.fields:
+        if spec_field.name in chosen:
+            continue
+        names = (spec_field.name, *spec_field.aliases)
+        keys = [normalize_header(n) for n in names]
+        for rank, key in enumerate(keys):
+            hits = [i for i, h in enumerate(normalized) if h == key and i not in taken]
+            if hits:
+                chosen[spec_field.name] = (rank, hits[0])
+                taken.add(hits[0])
+                break
+    missing = [f for f in spec.fields if f.required and f.name not in chosen]
+    if missing:
+        wanted = "; ".join(f"{f.name} ({' / '.join(f.aliases[:4])})" for f in missing)
+        raise ImportFailed(
+            f"required column missing: {wanted}. Columns in the file: {', '.join(headers)}. "
+            "Name the column with --map COLUMN=field.",
+            missing=[f.name for f in missing],
+        )
+    ignored = [h for i, h in enumerate(headers) if i not in taken and h]
+    return {name: index for name, (_, index) in chosen.items()}, ignored
+
+
+# ---------------------------------------------------------------- parsing rows
+
+
+def _parse_row(
+    row: int, raw: list[str | None], plan: list[tuple[FieldSpec, int, str]], width: int
+) -> Record | RowError:
+    if len(raw) > width:
+        return RowError(row, None, f"the row has {len(raw) - width} more cells than the header")
+    values: dict[str, Any] = {}
+    for spec_field, index, header in plan:
+        cell = raw[index]
+        text = cell.strip() if cell is not None else ""
+        if not text:
+            if spec_field.required:
+                return RowError(row, header, f"{spec_field.name} is required but empty")
+            continue
+        try:
+            values[spec_field.name] = spec_field.parser(text)
+        except ValueError as exc:
+            return RowError(row, header, str(exc))
+    return Record(row, values, raw)
+
+
+def _groups(
+    records: Iterator[Record | RowError], group_by: str | None, errors: list[RowError]
+) -> Iterator[list[Record]]:
+    """Consecutive records with the same key form a group; a key that comes back later is
+    a duplicate and rejected, since the same natural key must not mean two things."""
+    if group_by is None:
+        for item in records:
+            if isinstance(item, RowError):
+                errors.append(item)
+            else:
+                yield [item]
+        return
+    seen: dict[Any, int] = {}
+    current: list[Record] = []
+    current_key: Any = None
+    for item in records:
+        if isinstance(item, RowError):
+            errors.append(item)
+            continue
+        key = item.values.get(group_by)
+        if current and key == current_key:
+            current.append(item)
+            continue
+        if current:
+            yield current
+        if key in seen:
+            errors.append(
+                RowError(item.row, group_by, f"{key} already appeared on row {seen[key]}; rows of one "
+                         f"{group_by} must be consecutive")
+            )
+            current = []
+            current_key = None
+            continue
+        seen[key] = item.row
+        current, current_key = [item], key
+    if current:
+        yield current
+
+
+# ---------------------------------------------------------------- the run
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def rejects_path(path: Path) -> Path:
+    return path.with_name(path.name + ".rejects.csv")
+
+
+def run_import(
+    session: Session,
+    *,
+    entity: str,
+    path: Path,
+    handler_factory: Callable[[ImportContext], Handler],
+    actor: Actor,
+    today: date,
+    mapping: list[str] | None = None,
+    strict: bool = False,
+    dry_run: bool = False,
+    batch_size: int = 5000,
+    progress: ProgressCallback | None = None,
+    sheet: str | None = None,
+) -> ImportResult:
+    spec = ENTITIES[entity]
+    started = time.perf_counter()
+    explicit = parse_map_options(mapping or [])
+    try:
+        table = tabular.open_table(path, sheet=sheet)
+    except (OSError, ValueError) as exc:
+        raise FileUnreadable(f"{path}: {exc}", file=str(path)) from exc
+    with table:
+        columns, ignored = resolve_columns(spec, table.headers, explicit)
+        ctx = ImportContext(
+            actor=actor, today=today, columns={f: table.headers[i] for f, i in columns.items()}
+        )
+        handler = handler_factory(ctx)
+        result = ImportResult(
+            entity=entity,
+            file=str(path),
+            encoding=table.encoding,
+            dry_run=dry_run,
+            strict=strict,
+            columns=ctx.columns,
+            ignored_columns=ignored,
+        )
+        batch = _open_batch(session, actor, entity, path)
+        plan = [(spec.by_name[name], index, table.headers[index]) for name, index in columns.items()]
+        width = len(table.headers)
+        total = table.total_rows_hint
+        rows_read = 0
+
+        def parsed() -> Iterator[Record | RowError]:
+            nonlocal rows_read
+            for row_number, raw in table.rows():
+                rows_read += 1
+                item = _parse_row(row_number, raw, plan, width)
+                if isinstance(item, RowError):
+                    raw_by_row[row_number] = raw
+                yield item
+                if progress is not None and rows_read % 2000 == 0:
+                    progress(rows_read, total)
+
+        errors: list[RowError] = []
+        raw_by_row: dict[int, list[str | None]] = {}
+        rejected_rows: dict[int, list[str | None]] = {}
+        pending: list[list[Record]] = []
+        pending_rows = 0
+
+        def flush() -> None:
+            nonlocal pending, pending_rows
+            if not pending:
+                return
+            outcomes = handler.process(session, pending)
+            for group, group_outcomes in zip(pending, outcomes, strict=True):
+                for record, outcome in zip(group, group_outcomes, strict=True):
+                    if isinstance(outcome, RowError):
+                        errors.append(outcome)
+                        rejected_rows[record.row] = record.raw
+                    elif outcome is Outcome.INSERTED:
+                        result.inserted += 1
+                    elif outcome is Outcome.UPDATED:
+                        result.updated += 1
+                    else:
+                        result.unchanged += 1
+            pending, pending_rows = [], 0
+
+        for group in _groups(parsed(), handler.group_by, errors):
+            pending.append(group)
+            pending_rows += len(group)
+            if not handler.whole_file and pending_rows >= batch_size:
+                flush()
+        flush()
+        handler.finish(session)
+        if progress is not None:
+            progress(rows_read, rows_read)
+
+    result.rows = rows_read
+    errors.sort(key=lambda e: e.row)
+    result.errors = errors
+    result.rejected = len({e.row for e in errors})
+    result.users_created = ctx.users_created
+    target = rejects_path(path)
+    if errors:
+        _write_rejects(target, table.headers, errors, raw_by_row, rejected_rows)
+        result.rejects_file = str(target)
+    elif target.exists():
+        target.unlink()  # a stale rejects file from an earlier run would mislead
+    result.seconds = time.perf_counter() - started
+    if strict and errors:
+        raise ImportRejected(
+            f"{result.rejected} row(s) rejected; with --strict nothing was imported "
+            f"(see {result.rejects_file})",
+            result=result.to_dict(),
+        )
+    result.batch_id = _close_batch(session, actor, batch, result)
+    return result
+
+
+def _write_rejects(
+    target: Path,
+    headers: list[str],
+    errors: list[RowError],
+    raw_by_row: dict[int, list[str | None]],
+    rejected_rows: dict[int, list[str | None]],
+) -> None:
+    rows: list[list[Any]] = []
+    for error in errors:
+        raw = rejected_rows.get(error.row) or raw_by_row.get(error.row) or []
+        cells = list(raw) + [None] * max(0, len(headers) - len(raw))
+        rows.append([error.row, error.column or "", error.reason, *cells])
+    tabular.write_csv(target, ["row", "column", "reason", *headers], rows)
+
+
+def _open_batch(session: Session, actor: Actor, entity: str, path: Path) -> ImportBatch:
+    batch = ImportBatch(
+        entity=entity,
+        file_name=path.name,
+        file_sha256=_file_digest(path),
+        rows=0,
+        inserted=0,
+        updated=0,
+        unchanged=0,
+        rejected=0,
+        actor_name=actor.name,
+        actor_id=actor.user_id,
+        finished_at=utcnow(),
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def _close_batch(session: Session, actor: Actor, batch: ImportBatch, result: ImportResult) -> int:
+    batch.rows = result.rows
+    batch.inserted = result.inserted
+    batch.updated = result.updated
+    batch.unchanged = result.unchanged
+    batch.rejected = result.rejected
+    batch.finished_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "import.completed",
+        subject_type="import_batch",
+        subject_id=batch.id,
+        customer_id=None,
+        after={
+            "entity": result.entity,
+            "file": batch.file_name,
+            "sha256": batch.file_sha256,
+            "rows": result.rows,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "rejected": result.rejected,
+        },
+    )
+    return batch.id
