@@ -63,7 +63,9 @@ def make_customer(
     )
 
 
-def make_contact(session: Session, *, customer: Customer, name: str = "王经理", email: str | None = None) -> Contact:
+def make_contact(
+    session: Session, *, customer: Customer, name: str = "王经理", email: str | None = None
+) -> Contact:
     return customers.add_contact(
         session, actor=TESTER, data=ContactIn(customer_id=customer.id, name=name, email=email)
     )
@@ -128,6 +130,9 @@ def make_credit_note(
         session,
         actor=TESTER,
         data=CreditNoteCreate(
-            number=f"CN{next(_seq):07d}", invoice_id=invoice.id, issue_date=issued, amount=Decimal(amount)
+            number=f"CN{next(_seq):07d}",
+            invoice_id=invoice.id,
+            issue_date=issued,
+            amount=Decimal(amount),
         ),
     )

@@ -58,7 +58,9 @@ def status(json_output: JsonFlag = False) -> None:
             for name, model in _COUNTED:
                 counts[name] = session.scalar(select(func.count()).select_from(model)) or 0
     except (OperationalError, ProgrammingError) as exc:
-        raise fail(DatabaseNotReady(f"cannot read the database: {exc}"), as_json=json_output)
+        raise fail(
+            DatabaseNotReady(f"cannot read the database: {exc}"), as_json=json_output
+        ) from None
     if json_output:
         print_json({"database": _safe_url(), "revision": revision, "counts": counts})
         return

@@ -31,6 +31,8 @@ def write_csv(path: Path, rows: list[list[str]], *, encoding: str = "utf-8") -> 
 @pytest.fixture
 def run_import(session: Session) -> ImportFn:
     def run(entity: str, path: Path, **options: object) -> ImportResult:
-        return import_file(session, entity=entity, path=path, actor=IMPORTER, today=TODAY, **options)  # type: ignore[arg-type]
+        return import_file(
+            session, entity=entity, path=path, actor=IMPORTER, today=TODAY, **options
+        )  # type: ignore[arg-type]
 
     return run

@@ -46,7 +46,13 @@ def test_gbk_file_imports_good_rows_and_rejects_bad_ones_with_reasons(
     result = run_import("invoices", gbk_file)
 
     assert result.encoding == "gb18030"
-    assert (result.rows, result.inserted, result.updated, result.unchanged, result.rejected) == (12, 7, 0, 0, 5)
+    assert (result.rows, result.inserted, result.updated, result.unchanged, result.rejected) == (
+        12,
+        7,
+        0,
+        0,
+        5,
+    )
     assert [(e.row, e.column) for e in result.errors] == [
         (6, "开票日期"),
         (7, "开票日期"),
@@ -57,7 +63,11 @@ def test_gbk_file_imports_good_rows_and_rejects_bad_ones_with_reasons(
     assert "negative" in result.errors[2].reason
     assert "required" in result.errors[3].reason
     invoice = session.scalars(select(Invoice).where(Invoice.number == "INV-2026-0002")).one()
-    assert (invoice.issue_date, invoice.amount, invoice.payment_terms) == (date(2026, 3, 1), Decimal("3000.00"), "EOM30")
+    assert (invoice.issue_date, invoice.amount, invoice.payment_terms) == (
+        date(2026, 3, 1),
+        Decimal("3000.00"),
+        "EOM30",
+    )
     assert invoice.installments[0].due_date == date(2026, 4, 30)
     usd = session.scalars(select(Invoice).where(Invoice.number == "INV-2026-0009")).one()
     assert (usd.currency, usd.amount) == ("USD", Decimal("1500.00"))
@@ -100,9 +110,21 @@ def test_changed_row_updates_the_invoice_and_is_audited(
 ) -> None:
     make_customer(session, code="A1")
     path = tmp_path / "inv.csv"
-    write_csv(path, [["invoice no", "customer code", "invoice date", "amount"], ["X-1", "A1", "2026-01-10", "100"]])
+    write_csv(
+        path,
+        [
+            ["invoice no", "customer code", "invoice date", "amount"],
+            ["X-1", "A1", "2026-01-10", "100"],
+        ],
+    )
     run_import("invoices", path)
-    write_csv(path, [["invoice no", "customer code", "invoice date", "amount"], ["X-1", "A1", "2026-01-10", "150.5"]])
+    write_csv(
+        path,
+        [
+            ["invoice no", "customer code", "invoice date", "amount"],
+            ["X-1", "A1", "2026-01-10", "150.5"],
+        ],
+    )
 
     result = run_import("invoices", path)
 
@@ -111,14 +133,20 @@ def test_changed_row_updates_the_invoice_and_is_audited(
     assert invoice.amount == Decimal("150.50")
     assert invoice.installments[0].amount == Decimal("150.50")
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "invoice.updated")).one()
-    assert event.before is not None and event.after is not None
+    assert event.before is not None
+    assert event.after is not None
     assert (event.before["amount"], event.after["amount"]) == ("100.00", "150.50")
     assert event.actor_name == "import:test"
 
 
-def test_paid_invoice_change_is_rejected_not_applied(session: Session, run_import: ImportFn, tmp_path: Path) -> None:
+def test_paid_invoice_change_is_rejected_not_applied(
+    session: Session, run_import: ImportFn, tmp_path: Path
+) -> None:
     customer = make_customer(session, code="A2")
-    path = write_csv(tmp_path / "i.csv", [["发票号", "客户编号", "开票日期", "金额"], ["P-1", "A2", "2026-01-10", "100"]])
+    path = write_csv(
+        tmp_path / "i.csv",
+        [["发票号", "客户编号", "开票日期", "金额"], ["P-1", "A2", "2026-01-10", "100"]],
+    )
     run_import("invoices", path)
     make_payment(session, customer=customer, amount="40.00")
     write_csv(path, [["发票号", "客户编号", "开票日期", "金额"], ["P-1", "A2", "2026-01-10", "90"]])
@@ -165,9 +193,14 @@ def test_consecutive_rows_are_installments_of_one_invoice(
     assert check_ledger(session) == []
 
 
-def test_map_option_names_unrecognised_columns(session: Session, run_import: ImportFn, tmp_path: Path) -> None:
+def test_map_option_names_unrecognised_columns(
+    session: Session, run_import: ImportFn, tmp_path: Path
+) -> None:
     make_customer(session, code="M1")
-    path = write_csv(tmp_path / "m.csv", [["票号", "客户编号", "开票日期", "价款"], ["M-1", "M1", "2026-01-10", "5"]])
+    path = write_csv(
+        tmp_path / "m.csv",
+        [["票号", "客户编号", "开票日期", "价款"], ["M-1", "M1", "2026-01-10", "5"]],
+    )
 
     with pytest.raises(ImportFailed, match=r"required column missing: number .*amount"):
         run_import("invoices", path)
@@ -182,17 +215,27 @@ def test_payments_imported_before_their_invoices_are_applied_when_the_invoices_a
     make_customer(session, code="E1")
     payments = write_csv(
         tmp_path / "p.csv",
-        [["收款单号", "客户编号", "收款日期", "收款金额", "收款方式"], ["R-1", "E1", "2026-02-01", "¥150.00", "电汇"]],
+        [
+            ["收款单号", "客户编号", "收款日期", "收款金额", "收款方式"],
+            ["R-1", "E1", "2026-02-01", "¥150.00", "电汇"],
+        ],
     )
     invoices = write_csv(
         tmp_path / "i.csv",
-        [["发票号", "客户编号", "开票日期", "金额"], ["E-1", "E1", "2026-01-01", "100"], ["E-2", "E1", "2026-01-02", "100"]],
+        [
+            ["发票号", "客户编号", "开票日期", "金额"],
+            ["E-1", "E1", "2026-01-01", "100"],
+            ["E-2", "E1", "2026-01-02", "100"],
+        ],
     )
 
     first = run_import("payments", payments)
     run_import("invoices", invoices)
 
     assert first.inserted == 1
-    paid = {i.number: i.status for i in session.scalars(select(Invoice).where(Invoice.number.in_(["E-1", "E-2"])))}
+    paid = {
+        i.number: i.status
+        for i in session.scalars(select(Invoice).where(Invoice.number.in_(["E-1", "E-2"])))
+    }
     assert paid == {"E-1": "paid", "E-2": "partially_paid"}
     assert check_ledger(session) == []

@@ -31,7 +31,9 @@ def test_invoice_gets_one_installment_due_by_terms(session: Session) -> None:
 
     invoice = make_invoice(session, customer=customer, amount="1200.00", issued=date(2026, 1, 15))
 
-    assert [(i.due_date, i.amount) for i in invoice.installments] == [(date(2026, 4, 1), D("1200.00"))]
+    assert [(i.due_date, i.amount) for i in invoice.installments] == [
+        (date(2026, 4, 1), D("1200.00"))
+    ]
     assert invoice.payment_terms == "EOM60"
     assert invoice.currency == "CNY"
     assert invoice.status == "open"
@@ -51,8 +53,12 @@ def test_installments_must_add_up_to_the_invoice(session: Session) -> None:
 
 def test_payment_without_reference_pays_oldest_due_first(session: Session) -> None:
     customer = make_customer(session)
-    late = make_invoice(session, customer=customer, amount="300.00", issued=date(2026, 1, 1), due=date(2026, 3, 1))
-    early = make_invoice(session, customer=customer, amount="500.00", issued=date(2026, 1, 5), due=date(2026, 2, 1))
+    late = make_invoice(
+        session, customer=customer, amount="300.00", issued=date(2026, 1, 1), due=date(2026, 3, 1)
+    )
+    early = make_invoice(
+        session, customer=customer, amount="500.00", issued=date(2026, 1, 5), due=date(2026, 2, 1)
+    )
 
     payment = make_payment(session, customer=customer, amount="600.00")
 
@@ -78,7 +84,9 @@ def test_referenced_invoice_is_paid_first_and_the_rest_oldest_first(session: Ses
     assert middle.open_amount == D("100.00")
 
 
-def test_overpayment_is_kept_as_unallocated_credit_and_used_by_the_next_invoice(session: Session) -> None:
+def test_overpayment_is_kept_as_unallocated_credit_and_used_by_the_next_invoice(
+    session: Session,
+) -> None:
     customer = make_customer(session)
     invoice = make_invoice(session, customer=customer, amount="100.00")
 
@@ -103,7 +111,11 @@ def test_installment_invoice_is_paid_in_due_order(session: Session) -> None:
         session,
         customer=customer,
         amount="900.00",
-        installments=[(date(2026, 3, 1), "300.00"), (date(2026, 2, 1), "300.00"), (date(2026, 4, 1), "300.00")],
+        installments=[
+            (date(2026, 3, 1), "300.00"),
+            (date(2026, 2, 1), "300.00"),
+            (date(2026, 4, 1), "300.00"),
+        ],
     )
 
     make_payment(session, customer=customer, amount="450.00")
@@ -136,14 +148,30 @@ def test_manual_allocation_cannot_exceed_payment_or_installment(session: Session
     before = session.scalar(select(func.count()).select_from(Allocation))
 
     with pytest.raises(OverAllocation, match="exceeds the open amount 80.00"):
-        service.allocate(session, actor=TESTER, payment_id=payment.id, installment_id=installment.id, amount=D("90.00"))
+        service.allocate(
+            session,
+            actor=TESTER,
+            payment_id=payment.id,
+            installment_id=installment.id,
+            amount=D("90.00"),
+        )
     assert session.scalar(select(func.count()).select_from(Allocation)) == before
 
-    service.allocate(session, actor=TESTER, payment_id=payment.id, installment_id=installment.id, amount=D("80.00"))
+    service.allocate(
+        session,
+        actor=TESTER,
+        payment_id=payment.id,
+        installment_id=installment.id,
+        amount=D("80.00"),
+    )
     other = make_invoice(session, customer=customer, amount="500.00")
     with pytest.raises(OverAllocation, match="unallocated 20.00"):
         service.allocate(
-            session, actor=TESTER, payment_id=payment.id, installment_id=other.installments[0].id, amount=D("30.00")
+            session,
+            actor=TESTER,
+            payment_id=payment.id,
+            installment_id=other.installments[0].id,
+            amount=D("30.00"),
         )
     assert payment.allocated_amount == D("80.00")
     assert check_ledger(session) == []
@@ -159,12 +187,20 @@ def test_money_of_another_customer_or_currency_is_refused(session: Session) -> N
 
     with pytest.raises(OverAllocation, match="another customer"):
         service.allocate(
-            session, actor=TESTER, payment_id=foreign.id, installment_id=invoice.installments[0].id, amount=D("10.00")
+            session,
+            actor=TESTER,
+            payment_id=foreign.id,
+            installment_id=invoice.installments[0].id,
+            amount=D("10.00"),
         )
     eur_invoice = make_invoice(session, customer=usd, amount="100.00", currency="EUR")
     with pytest.raises(CurrencyMismatch):
         service.allocate(
-            session, actor=TESTER, payment_id=dollars.id, installment_id=eur_invoice.installments[0].id, amount=D("1.00")
+            session,
+            actor=TESTER,
+            payment_id=dollars.id,
+            installment_id=eur_invoice.installments[0].id,
+            amount=D("1.00"),
         )
     assert invoice.status == "open"
 
@@ -193,7 +229,9 @@ def test_write_off_closes_the_open_rest(session: Session) -> None:
     invoice = make_invoice(session, customer=customer, amount="1000.00")
     make_payment(session, customer=customer, amount="400.00")
 
-    service.write_off_invoice(session, actor=TESTER, invoice_id=invoice.id, on=date(2026, 9, 30), reason="bankrupt")
+    service.write_off_invoice(
+        session, actor=TESTER, invoice_id=invoice.id, on=date(2026, 9, 30), reason="bankrupt"
+    )
 
     assert invoice.status == "written_off"
     assert invoice.written_off_amount == D("600.00")
@@ -206,7 +244,10 @@ def test_paid_invoice_cannot_change_amount_or_be_cancelled(session: Session) -> 
     invoice = make_invoice(session, customer=customer, amount="100.00")
     make_payment(session, customer=customer, amount="10.00")
     data = InvoiceCreate(
-        number=invoice.number, customer_id=customer.id, issue_date=invoice.issue_date, amount=D("90.00")
+        number=invoice.number,
+        customer_id=customer.id,
+        issue_date=invoice.issue_date,
+        amount=D("90.00"),
     )
 
     with pytest.raises(InvoiceLocked):
@@ -223,7 +264,10 @@ def test_payment_correction_reallocates(session: Session) -> None:
     second = make_invoice(session, customer=customer, amount="100.00", due=date(2026, 3, 1))
     payment = make_payment(session, customer=customer, amount="150.00")
     data = service.PaymentCreate(
-        reference=payment.reference, customer_id=customer.id, received_on=payment.received_on, amount=D("80.00")
+        reference=payment.reference,
+        customer_id=customer.id,
+        received_on=payment.received_on,
+        amount=D("80.00"),
     )
 
     _, changed = service.update_payment(session, actor=TESTER, payment_id=payment.id, data=data)
@@ -273,5 +317,7 @@ def test_every_change_is_audited_with_before_and_after(session: Session) -> None
     assert events[1].after is not None
     assert events[1].after["amount"] == "100.00"
     assert events[2].after is not None
-    assert events[2].after["allocations"] == [{"invoice": invoice.number, "installment": "1", "amount": "100.00"}]
+    assert events[2].after["allocations"] == [
+        {"invoice": invoice.number, "installment": "1", "amount": "100.00"}
+    ]
     assert all(e.actor_name == "tests" for e in events)

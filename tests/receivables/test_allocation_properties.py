@@ -28,7 +28,9 @@ operation = st.one_of(
     st.tuples(st.just("write_off"), st.integers(min_value=0, max_value=50)),
     st.tuples(st.just("unallocate"), st.integers(min_value=0, max_value=50)),
     st.tuples(st.just("correct"), cents, st.integers(min_value=0, max_value=50)),
-    st.tuples(st.just("apply_credit"),),
+    st.tuples(
+        st.just("apply_credit"),
+    ),
 )
 
 
@@ -38,7 +40,9 @@ operation = st.one_of(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(ops=st.lists(operation, min_size=1, max_size=25))
-def test_ledger_invariants_hold_for_any_sequence(session: Session, ops: list[tuple[object, ...]]) -> None:
+def test_ledger_invariants_hold_for_any_sequence(
+    session: Session, ops: list[tuple[object, ...]]
+) -> None:
     savepoint = session.begin_nested()
     try:
         _run(session, ops)
@@ -57,37 +61,71 @@ def _run(session: Session, ops: list[tuple[object, ...]]) -> None:
             with session.begin_nested():
                 if kind == "invoice":
                     _, amount, issued, parts = op
-                    assert isinstance(amount, Decimal) and isinstance(issued, date) and isinstance(parts, int)
+                    assert isinstance(amount, Decimal)
+                    assert isinstance(issued, date)
+                    assert isinstance(parts, int)
                     split = _split(amount, parts)
-                    schedule = [(issued + timedelta(days=30 * (n + 1)), f"{a}") for n, a in enumerate(split)]
-                    invoices.append(make_invoice(session, customer=customer, amount=amount, issued=issued, installments=schedule))
+                    schedule = [
+                        (issued + timedelta(days=30 * (n + 1)), f"{a}") for n, a in enumerate(split)
+                    ]
+                    invoices.append(
+                        make_invoice(
+                            session,
+                            customer=customer,
+                            amount=amount,
+                            issued=issued,
+                            installments=schedule,
+                        )
+                    )
                 elif kind == "payment":
                     _, amount, received_on, referenced = op
-                    assert isinstance(amount, Decimal) and isinstance(received_on, date)
+                    assert isinstance(amount, Decimal)
+                    assert isinstance(received_on, date)
                     target = invoices[-1] if referenced and invoices else None
-                    payments.append(make_payment(session, customer=customer, amount=amount, received=received_on, invoice=target))
+                    payments.append(
+                        make_payment(
+                            session,
+                            customer=customer,
+                            amount=amount,
+                            received=received_on,
+                            invoice=target,
+                        )
+                    )
                     received += amount
                 elif kind == "credit" and invoices:
                     _, amount, pick = op
-                    assert isinstance(amount, Decimal) and isinstance(pick, int)
+                    assert isinstance(amount, Decimal)
+                    assert isinstance(pick, int)
                     make_credit_note(session, invoice=invoices[pick % len(invoices)], amount=amount)
                 elif kind == "write_off" and invoices:
                     pick = op[1]
                     assert isinstance(pick, int)
                     inv = invoices[pick % len(invoices)]
-                    service.write_off_invoice(session, actor=TESTER, invoice_id=inv.id, on=date(2026, 12, 31), reason="x")
+                    service.write_off_invoice(
+                        session, actor=TESTER, invoice_id=inv.id, on=date(2026, 12, 31), reason="x"
+                    )
                 elif kind == "unallocate":
-                    rows = session.scalars(select(Allocation).where(Allocation.payment_id.is_not(None))).all()
+                    rows = session.scalars(
+                        select(Allocation).where(Allocation.payment_id.is_not(None))
+                    ).all()
                     if rows:
                         pick = op[1]
                         assert isinstance(pick, int)
-                        service.unallocate(session, actor=TESTER, allocation_id=rows[pick % len(rows)].id)
+                        service.unallocate(
+                            session, actor=TESTER, allocation_id=rows[pick % len(rows)].id
+                        )
                 elif kind == "correct" and payments:
                     _, amount, pick = op
-                    assert isinstance(amount, Decimal) and isinstance(pick, int)
+                    assert isinstance(amount, Decimal)
+                    assert isinstance(pick, int)
                     p = payments[pick % len(payments)]
                     old = p.amount
-                    data = PaymentCreate(reference=p.reference, customer_id=customer.id, received_on=p.received_on, amount=amount)
+                    data = PaymentCreate(
+                        reference=p.reference,
+                        customer_id=customer.id,
+                        received_on=p.received_on,
+                        amount=amount,
+                    )
                     service.update_payment(session, actor=TESTER, payment_id=p.id, data=data)
                     received += amount - old
                 elif kind == "apply_credit":

@@ -16,11 +16,15 @@ from flywheel.customers.repository import CustomerFilter
 from flywheel.db import unit_of_work
 from flywheel.errors import FlywheelError
 
-app = typer.Typer(help="Accounts: search the list, or show one customer's 360.", no_args_is_help=True)
+app = typer.Typer(
+    help="Accounts: search the list, or show one customer's 360.", no_args_is_help=True
+)
 
 AsOf = Annotated[
     datetime | None,
-    typer.Option("--as-of", formats=["%Y-%m-%d"], help="Business date for days overdue (default: today)."),
+    typer.Option(
+        "--as-of", formats=["%Y-%m-%d"], help="Business date for days overdue (default: today)."
+    ),
 ]
 
 
@@ -34,11 +38,15 @@ def _money(amount: Any) -> str:
 
 @app.command("list")
 def list_customers(
-    search: Annotated[str | None, typer.Option("--search", "-s", help="Code, name or contact name.")] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-s", help="Code, name or contact name.")
+    ] = None,
     tier: Annotated[str | None, typer.Option(help="key, growth or standard.")] = None,
     owner: Annotated[str | None, typer.Option(help="Owner's username.")] = None,
     region: Annotated[str | None, typer.Option(help="Region, e.g. 华东.")] = None,
-    status: Annotated[str | None, typer.Option(help="active, inactive, prospect or churned.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="active, inactive, prospect or churned.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     json_output: JsonFlag = False,
@@ -67,8 +75,15 @@ def list_customers(
     for column in ("code", "name", "tier", "region", "industry", "status", "terms"):
         table.add_column(column)
     for item in items:
-        table.add_row(item["code"], item["name"], item["tier"], item["region"] or "", item["industry"] or "",
-                      item["status"], item["payment_terms"])
+        table.add_row(
+            item["code"],
+            item["name"],
+            item["tier"],
+            item["region"] or "",
+            item["industry"] or "",
+            item["status"],
+            item["payment_terms"],
+        )
     console.print(table)
 
 
@@ -76,7 +91,9 @@ def list_customers(
 def show(
     code: Annotated[str, typer.Argument(help="Customer code.")],
     as_of: AsOf = None,
-    recent: Annotated[int, typer.Option(min=1, max=100, help="How many payments and touchpoints.")] = 5,
+    recent: Annotated[
+        int, typer.Option(min=1, max=100, help="How many payments and touchpoints.")
+    ] = 5,
     json_output: JsonFlag = False,
 ) -> None:
     """The customer 360: profile, contacts, open invoices with days overdue, payments, touchpoints."""
@@ -186,18 +203,28 @@ def _render(data: dict[str, Any]) -> None:
         f"[dim]as of[/] {data['as_of']}"
     )
     console.print(
-        Columns([Panel(profile, title=f"{c['code']} · {c['name']}"), Panel(money, title="receivables")])
+        Columns(
+            [Panel(profile, title=f"{c['code']} · {c['name']}"), Panel(money, title="receivables")]
+        )
     )
     contacts = Table(title="contacts")
     for col in ("name", "title", "role", "email", "phone", "lang"):
         contacts.add_column(col)
     for k in data["contacts"]:
-        contacts.add_row(k["name"], k["title"] or "", k["buying_role"] or "", k["email"] or "", k["phone"] or "",
-                         k["language"])
+        contacts.add_row(
+            k["name"],
+            k["title"] or "",
+            k["buying_role"] or "",
+            k["email"] or "",
+            k["phone"] or "",
+            k["language"],
+        )
     console.print(contacts)
     invoices = Table(title="open invoices")
     for col in ("invoice", "inst.", "issued", "due", "amount", "open", "days overdue"):
-        invoices.add_column(col, justify="right" if col in {"amount", "open", "days overdue"} else "left")
+        invoices.add_column(
+            col, justify="right" if col in {"amount", "open", "days overdue"} else "left"
+        )
     for i in data["open_invoices"]:
         overdue = i["days_overdue"]
         invoices.add_row(
@@ -214,13 +241,22 @@ def _render(data: dict[str, Any]) -> None:
     for col in ("reference", "received", "amount", "method", "unallocated"):
         payments.add_column(col)
     for p in data["payments"]:
-        payments.add_row(p["reference"], p["received_on"], f"{float(p['amount']):,.2f}", p["method"],
-                         f"{float(p['unallocated']):,.2f}")
+        payments.add_row(
+            p["reference"],
+            p["received_on"],
+            f"{float(p['amount']):,.2f}",
+            p["method"],
+            f"{float(p['unallocated']):,.2f}",
+        )
     console.print(payments)
     touchpoints = Table(title="last touchpoints")
     for col in ("when", "kind", "sat.", "summary"):
         touchpoints.add_column(col)
     for t in data["touchpoints"]:
-        touchpoints.add_row(t["occurred_at"][:16].replace("T", " "), t["kind"],
-                            str(t["satisfaction"] or ""), (t["summary"] or "")[:80])
+        touchpoints.add_row(
+            t["occurred_at"][:16].replace("T", " "),
+            t["kind"],
+            str(t["satisfaction"] or ""),
+            (t["summary"] or "")[:80],
+        )
     console.print(touchpoints)

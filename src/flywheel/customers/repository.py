@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -30,7 +31,7 @@ def get_by_code(session: Session, code: str) -> Customer | None:
     return session.scalars(select(Customer).where(Customer.code == code)).one_or_none()
 
 
-def _filtered(stmt: Select[tuple[Customer]], flt: CustomerFilter) -> Select[tuple[Customer]]:
+def _filtered(stmt: Select[Any], flt: CustomerFilter) -> Select[Any]:
     if flt.search:
         pattern = f"%{flt.search.strip()}%"
         contact_match = select(Contact.customer_id).where(Contact.name.ilike(pattern))
@@ -67,7 +68,9 @@ def contacts_of(session: Session, customer_id: int) -> Sequence[Contact]:
     ).all()
 
 
-def find_contact(session: Session, customer_id: int, *, email: str | None, name: str) -> Contact | None:
+def find_contact(
+    session: Session, customer_id: int, *, email: str | None, name: str
+) -> Contact | None:
     stmt = select(Contact).where(Contact.customer_id == customer_id)
     stmt = stmt.where(Contact.email == email) if email else stmt.where(Contact.name == name)
     return session.scalars(stmt.order_by(Contact.id).limit(1)).first()

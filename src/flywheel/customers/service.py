@@ -68,7 +68,9 @@ def list_customers(
     return repository.list_customers(session, flt, limit=limit, offset=offset)
 
 
-def _customer_values(session: Session, data: CustomerIn, *, self_id: int | None) -> dict[str, object]:
+def _customer_values(
+    session: Session, data: CustomerIn, *, self_id: int | None
+) -> dict[str, object]:
     try:
         terms = parse_terms(data.payment_terms).code
     except ValueError as exc:
@@ -132,7 +134,9 @@ def update_customer(
 
 def add_contact(session: Session, *, actor: Actor, data: ContactIn) -> Contact:
     get_customer(session, data.customer_id)
-    contact = Contact(**{k: (v.value if hasattr(v, "value") else v) for k, v in data.model_dump().items()})
+    contact = Contact(
+        **{k: (v.value if hasattr(v, "value") else v) for k, v in data.model_dump().items()}
+    )
     session.add(contact)
     session.flush()
     audit.record(
@@ -177,7 +181,13 @@ def touchpoint_reference(data: TouchpointIn) -> str:
     """A stable key for a touchpoint that came without one, so re-imports find it again."""
     basis = "|".join(
         str(x)
-        for x in (data.customer_id, data.kind.value, data.occurred_at.isoformat(), data.contact_id, data.summary)
+        for x in (
+            data.customer_id,
+            data.kind.value,
+            data.occurred_at.isoformat(),
+            data.contact_id,
+            data.summary,
+        )
     )
     return "TP-" + hashlib.sha1(basis.encode("utf-8")).hexdigest()[:20]
 
@@ -280,7 +290,7 @@ def customer_360(session: Session, code: str, *, as_of: date, recent: int = 5) -
     counts: dict[int, int] = {}
     items: list[OpenItem] = []
     invoices: dict[int, Invoice] = {}
-    for installment, invoice in rows:
+    for _, invoice in rows:
         invoices[invoice.id] = invoice
     for invoice in invoices.values():
         counts[invoice.id] = len(invoice.installments)
@@ -290,7 +300,9 @@ def customer_360(session: Session, code: str, *, as_of: date, recent: int = 5) -
         customer=customer,
         owner=repository.user_by_id(session, customer.owner_id),
         parent=repository.get(session, customer.parent_id) if customer.parent_id else None,
-        referred_by=repository.get(session, customer.referred_by_id) if customer.referred_by_id else None,
+        referred_by=repository.get(session, customer.referred_by_id)
+        if customer.referred_by_id
+        else None,
         contacts=repository.contacts_of(session, customer.id),
         open_items=items,
         open_balance=sum((i.open_amount for i in items), ZERO),

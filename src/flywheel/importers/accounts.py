@@ -30,7 +30,9 @@ def _duplicates(ctx: ImportContext, group: list[Record], key: str) -> list[Resul
     return [ctx.error(r, key, f"duplicate of row {group[0].row}") for r in group[1:]]
 
 
-def _refused(ctx: ImportContext, record: Record, exc: FlywheelError, default_field: str | None) -> RowError:
+def _refused(
+    ctx: ImportContext, record: Record, exc: FlywheelError, default_field: str | None
+) -> RowError:
     field = exc.details.get("field")
     return ctx.error(record, str(field) if field else default_field, exc.message)
 
@@ -46,7 +48,9 @@ class _UserResolver:
     def resolve(self, session: Session, username: str) -> int:
         user_id = self.directory.get(username)
         if user_id is None:
-            user = users.create_user(session, actor=self.ctx.actor, username=username, role=Role.SALES)
+            user = users.create_user(
+                session, actor=self.ctx.actor, username=username, role=Role.SALES
+            )
             self.directory.add(username, user.id)
             self.ctx.users_created.append(username)
             self.this_row.append(username)
@@ -84,7 +88,9 @@ class CustomersHandler:
             outcome[record.row] = self._one(session, record, owners, by_code, outcome)
         return [[outcome[r.row] for r in group] for group in groups]
 
-    def _dependency_order(self, by_code: dict[str, Record], outcome: dict[int, Result]) -> list[Record]:
+    def _dependency_order(
+        self, by_code: dict[str, Record], outcome: dict[int, Result]
+    ) -> list[Record]:
         """Parents and referrers before the accounts that point at them; a cycle is rejected."""
         ordered: list[Record] = []
         state: dict[str, int] = {}  # 1 visiting, 2 done
@@ -95,7 +101,9 @@ class CustomersHandler:
             record = by_code[code]
             if state.get(code) == 1:
                 outcome[record.row] = self.ctx.error(
-                    record, "parent", "accounts point at each other in a cycle: " + " → ".join([*trail, code])
+                    record,
+                    "parent",
+                    "accounts point at each other in a cycle: " + " → ".join([*trail, code]),
                 )
                 return
             state[code] = 1
@@ -111,7 +119,12 @@ class CustomersHandler:
         return ordered
 
     def _link(
-        self, session: Session, record: Record, field: str, by_code: dict[str, Record], outcome: dict[int, Result]
+        self,
+        session: Session,
+        record: Record,
+        field: str,
+        by_code: dict[str, Record],
+        outcome: dict[int, Result],
     ) -> tuple[int | None, RowError | None]:
         code = record.values.get(field)
         if code is None:
@@ -163,12 +176,32 @@ class CustomersHandler:
             base = {
                 name: getattr(current, name)
                 for name in (
-                    "tier", "currency", "payment_terms", "status", "created_on", "owner_id",
-                    "parent_id", "referred_by_id", "industry", "region",
+                    "tier",
+                    "currency",
+                    "payment_terms",
+                    "status",
+                    "created_on",
+                    "owner_id",
+                    "parent_id",
+                    "referred_by_id",
+                    "industry",
+                    "region",
                 )
             }
-        plain = {k: values[k] for k in ("name", "tier", "industry", "region", "currency", "payment_terms",
-                                         "status", "created_on") if k in values}
+        plain: dict[str, Any] = {
+            k: values[k]
+            for k in (
+                "name",
+                "tier",
+                "industry",
+                "region",
+                "currency",
+                "payment_terms",
+                "status",
+                "created_on",
+            )
+            if k in values
+        }
         try:
             with session.begin_nested():
                 if "owner" in values:
@@ -177,7 +210,8 @@ class CustomersHandler:
                     base["parent_id"] = parent_id
                 if "referred_by" in values:
                     base["referred_by_id"] = referred_id
-                data = CustomerIn(code=values["code"], **{**base, **plain})
+                fields: dict[str, Any] = {**base, **plain}
+                data = CustomerIn(code=values["code"], **fields)
                 if current is None:
                     customers.create_customer(session, actor=self.ctx.actor, data=data)
                     result: Result = Outcome.INSERTED
@@ -233,16 +267,18 @@ class ContactsHandler:
             return ctx.error(record, "customer", f"unknown customer {values['customer']}")
         key = (values["customer"], values.get("email") or values["name"])
         if key in self.seen:
-            return ctx.error(record, "email" if "email" in values else "name", f"duplicate of row {self.seen[key]}")
+            return ctx.error(
+                record,
+                "email" if "email" in values else "name",
+                f"duplicate of row {self.seen[key]}",
+            )
         self.seen[key] = record.row
         current = customer_queries.find_contact(
             session, customer[0], email=values.get("email"), name=values["name"]
         )
         fields = ("name", "title", "buying_role", "email", "phone", "language")
         base: dict[str, Any] = (
-            {"language": "zh"}
-            if current is None
-            else {k: getattr(current, k) for k in fields}
+            {"language": "zh"} if current is None else {k: getattr(current, k) for k in fields}
         )
         base.update({k: values[k] for k in fields if k in values})
         try:
@@ -251,7 +287,9 @@ class ContactsHandler:
                 if current is None:
                     customers.add_contact(session, actor=ctx.actor, data=data)
                     return Outcome.INSERTED
-                _, changed = customers.update_contact(session, actor=ctx.actor, contact_id=current.id, data=data)
+                _, changed = customers.update_contact(
+                    session, actor=ctx.actor, contact_id=current.id, data=data
+                )
                 return Outcome.UPDATED if changed else Outcome.UNCHANGED
         except FlywheelError as exc:
             return _refused(ctx, record, exc, None)
@@ -274,7 +312,10 @@ class OrdersHandler:
     def process(self, session: Session, groups: list[list[Record]]) -> list[list[Result]]:
         directory = self.customers = self.customers or CustomerDirectory(session)
         directory.load(g[0].values["customer"] for g in groups)
-        return [[self._one(session, g[0], directory), *_duplicates(self.ctx, g, "number")] for g in groups]
+        return [
+            [self._one(session, g[0], directory), *_duplicates(self.ctx, g, "number")]
+            for g in groups
+        ]
 
     def _one(self, session: Session, record: Record, directory: CustomerDirectory) -> Result:
         ctx = self.ctx
@@ -292,12 +333,15 @@ class OrdersHandler:
                     amount=values["amount"],
                     currency=values.get("currency") or customer[1],
                     status=values.get("status") or (current.status if current else "open"),
-                    delivered_on=values.get("delivered_on") or (current.delivered_on if current else None),
+                    delivered_on=values.get("delivered_on")
+                    or (current.delivered_on if current else None),
                 )
                 if current is None:
                     sales.create_order(session, actor=ctx.actor, data=data)
                     return Outcome.INSERTED
-                _, changed = sales.update_order(session, actor=ctx.actor, order_id=current.id, data=data)
+                _, changed = sales.update_order(
+                    session, actor=ctx.actor, order_id=current.id, data=data
+                )
                 return Outcome.UPDATED if changed else Outcome.UNCHANGED
         except FlywheelError as exc:
             return _refused(ctx, record, exc, None)
@@ -337,7 +381,11 @@ class TouchpointsHandler:
         if "contact" in values:
             contact = self._contact(session, customer[0], values["contact"])
             if contact is None:
-                return ctx.error(record, "contact", f"{values['contact']} is not a contact of {values['customer']}")
+                return ctx.error(
+                    record,
+                    "contact",
+                    f"{values['contact']} is not a contact of {values['customer']}",
+                )
             contact_id = contact.id
         try:
             with session.begin_nested():
@@ -354,12 +402,18 @@ class TouchpointsHandler:
                 )
                 reference = data.reference or customers.touchpoint_reference(data)
                 if reference in self.seen:
-                    return ctx.error(record, "reference", f"duplicate of row {self.seen[reference]}")
+                    return ctx.error(
+                        record, "reference", f"duplicate of row {self.seen[reference]}"
+                    )
                 self.seen[reference] = record.row
-                current = session.scalars(select(Touchpoint).where(Touchpoint.reference == reference)).one_or_none()
+                current = session.scalars(
+                    select(Touchpoint).where(Touchpoint.reference == reference)
+                ).one_or_none()
                 if current is None:
                     customers.log_touchpoint(
-                        session, actor=ctx.actor, data=data.model_copy(update={"reference": reference})
+                        session,
+                        actor=ctx.actor,
+                        data=data.model_copy(update={"reference": reference}),
                     )
                     result: Result = Outcome.INSERTED
                 else:

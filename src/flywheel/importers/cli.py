@@ -26,34 +26,69 @@ app = typer.Typer(
 
 MapOption = Annotated[
     list[str] | None,
-    typer.Option("--map", "-m", help="COLUMN=field, when a column's name is not recognised. Repeatable."),
+    typer.Option(
+        "--map", "-m", help="COLUMN=field, when a column's name is not recognised. Repeatable."
+    ),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Check and report, write nothing.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Import nothing if any row is rejected.")]
 Sheet = Annotated[str | None, typer.Option("--sheet", help="XLSX worksheet (default: the first).")]
-FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or XLSX file.")]
+FileArg = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or XLSX file.")
+]
 
 
-def _run(entity: str, path: Path, mapping: list[str] | None, dry_run: bool, strict: bool,
-         sheet: str | None, as_json: bool) -> None:
+def _run(
+    entity: str,
+    path: Path,
+    mapping: list[str] | None,
+    dry_run: bool,
+    strict: bool,
+    sheet: str | None,
+    as_json: bool,
+) -> None:
     session = session_factory()()
     actor = Actor.system(f"import:{path.name}")
     today = datetime.now(UTC).date()
     try:
         if as_json:
-            result = import_file(session, entity=entity, path=path, actor=actor, today=today,
-                                 mapping=mapping, strict=strict, dry_run=dry_run, sheet=sheet)
+            result = import_file(
+                session,
+                entity=entity,
+                path=path,
+                actor=actor,
+                today=today,
+                mapping=mapping,
+                strict=strict,
+                dry_run=dry_run,
+                sheet=sheet,
+            )
         else:
-            with Progress(TextColumn(f"importing {entity}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=err_console, transient=True) as bar:
+            with Progress(
+                TextColumn(f"importing {entity}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            ) as bar:
                 task = bar.add_task(entity, total=None)
 
                 def progress(done: int, total: int | None) -> None:
                     bar.update(task, completed=done, total=total)
 
-                result = import_file(session, entity=entity, path=path, actor=actor, today=today,
-                                     mapping=mapping, strict=strict, dry_run=dry_run, sheet=sheet,
-                                     progress=progress)
+                result = import_file(
+                    session,
+                    entity=entity,
+                    path=path,
+                    actor=actor,
+                    today=today,
+                    mapping=mapping,
+                    strict=strict,
+                    dry_run=dry_run,
+                    sheet=sheet,
+                    progress=progress,
+                )
         if dry_run:
             session.rollback()
         else:
@@ -87,12 +122,19 @@ def _print_report(report: dict[str, Any]) -> None:
     table = Table(title=title)
     for name in ("rows", "inserted", "updated", "unchanged", "rejected"):
         table.add_column(name, justify="right")
-    table.add_row(*(f"{int(report.get(n, 0)):,}" for n in ("rows", "inserted", "updated", "unchanged", "rejected")))
+    table.add_row(
+        *(
+            f"{int(report.get(n, 0)):,}"
+            for n in ("rows", "inserted", "updated", "unchanged", "rejected")
+        )
+    )
     console.print(table)
     seconds = float(report.get("seconds") or 0)
     rows = int(report.get("rows") or 0)
     if seconds > 0:
-        console.print(f"{seconds:.2f} s · {rows / seconds:,.0f} rows/s · encoding {report.get('encoding') or '-'}")
+        console.print(
+            f"{seconds:.2f} s · {rows / seconds:,.0f} rows/s · encoding {report.get('encoding') or '-'}"
+        )
     if report.get("ignored_columns"):
         console.print(f"[yellow]ignored columns:[/] {', '.join(report['ignored_columns'])}")
     if report.get("users_created"):
@@ -136,7 +178,12 @@ for _entity in HANDLERS:
 
 @app.command("columns")
 def columns(
-    entity: Annotated[str, typer.Argument(help="customers, contacts, orders, invoices, payments, credit-notes or touchpoints")],
+    entity: Annotated[
+        str,
+        typer.Argument(
+            help="customers, contacts, orders, invoices, payments, credit-notes or touchpoints"
+        ),
+    ],
     json_output: JsonFlag = False,
 ) -> None:
     """List the fields of an import and the column names (English and Chinese) recognised for each."""
@@ -145,16 +192,32 @@ def columns(
         err_console.print(f"[red]unknown entity {entity!r}[/]; one of: {', '.join(ENTITIES)}")
         raise typer.Exit(2)
     if json_output:
-        print_json({"entity": entity, "key": spec.key, "fields": [
-            {"name": f.name, "required": f.required, "aliases": list(f.aliases), "help": f.help} for f in spec.fields
-        ]})
+        print_json(
+            {
+                "entity": entity,
+                "key": spec.key,
+                "fields": [
+                    {
+                        "name": f.name,
+                        "required": f.required,
+                        "aliases": list(f.aliases),
+                        "help": f.help,
+                    }
+                    for f in spec.fields
+                ],
+            }
+        )
         return
     table = Table(title=f"{entity} · key {spec.key}")
     table.add_column("field")
     table.add_column("required")
     table.add_column("column names recognised")
     for f in spec.fields:
-        table.add_row(f.name, "yes" if f.required else "", " / ".join(f.aliases) + (f"\n{f.help}" if f.help else ""))
+        table.add_row(
+            f.name,
+            "yes" if f.required else "",
+            " / ".join(f.aliases) + (f"\n{f.help}" if f.help else ""),
+        )
     console.print(table)
     if spec.notes:
         console.print(spec.notes)

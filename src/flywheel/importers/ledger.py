@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flywheel.db import reserve_ids
+from flywheel.db import bulk_insert, reserve_ids
 from flywheel.errors import FlywheelError
 from flywheel.importers.fields import CREDIT_NOTES, INVOICES, PAYMENTS
 from flywheel.importers.lookups import CustomerDirectory, ids_by_key, rows_by_key
-from flywheel.importers.runner import ImportContext, Outcome, Record, Result, RowError
+from flywheel.importers.runner import ImportContext, Outcome, Record, Result
+from flywheel.kit.batches import chunks
 from flywheel.kit.terms import parse_terms
+from flywheel.models.base import utcnow
 from flywheel.models.enums import InvoiceStatus, PaymentMethod
 from flywheel.models.receivables import ZERO, CreditNote, Installment, Invoice, Payment
 from flywheel.models.sales import Order
@@ -32,15 +34,40 @@ from flywheel.receivables.schemas import (
     PaymentCreate,
 )
 
+_INVOICE_COLUMNS = (
+    "id",
+    "number",
+    "customer_id",
+    "order_id",
+    "issue_date",
+    "payment_terms",
+    "amount",
+    "currency",
+    "paid_amount",
+    "credited_amount",
+    "written_off_amount",
+    "status",
+    "created_at",
+)
+_INSTALLMENT_COLUMNS = (
+    "id",
+    "invoice_id",
+    "customer_id",
+    "sequence",
+    "due_date",
+    "amount",
+    "paid_amount",
+    "credited_amount",
+    "written_off_amount",
+    "status",
+)
 _SHARED = ("customer", "issue_date", "amount", "currency", "payment_terms", "order")
 
 
 def _duplicates(ctx: ImportContext, group: list[Record], key: str) -> list[Result]:
     """Consecutive rows with one natural key where only one row is allowed."""
     first = group[0].row
-    return [
-        ctx.error(r, key, f"duplicate of row {first}") for r in group[1:]
-    ]
+    return [ctx.error(r, key, f"duplicate of row {first}") for r in group[1:]]
 
 
 class InvoicesHandler:
@@ -59,7 +86,11 @@ class InvoicesHandler:
         numbers = [g[0].values["number"] for g in groups]
         existing = self._existing(session, numbers)
         order_numbers = {g[0].values["order"] for g in groups if "order" in g[0].values}
-        orders = ids_by_key(session, Order.number, Order.id, sorted(order_numbers)) if order_numbers else {}
+        orders = (
+            ids_by_key(session, Order.number, Order.id, sorted(order_numbers))
+            if order_numbers
+            else {}
+        )
 
         results: list[list[Result]] = []
         new_rows: list[tuple[dict[str, Any], list[tuple[date, Decimal]]]] = []
@@ -70,38 +101,53 @@ class InvoicesHandler:
         return results
 
     def _existing(self, session: Session, numbers: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored invoices among ``numbers``, read with Core: no ORM objects for millions."""
+        table = Invoice.__table__
         stmt = select(
-            Invoice.number,
-            Invoice.id,
-            Invoice.customer_id,
-            Invoice.order_id,
-            Invoice.issue_date,
-            Invoice.payment_terms,
-            Invoice.amount,
-            Invoice.currency,
+            table.c.number,
+            table.c.id,
+            table.c.customer_id,
+            table.c.order_id,
+            table.c.issue_date,
+            table.c.payment_terms,
+            table.c.amount,
+            table.c.currency,
         )
+        connection = session.connection()
         found: dict[str, dict[str, Any]] = {}
         by_id: dict[int, dict[str, Any]] = {}
-        for number, inv_id, cust, order_id, issued, terms, amount, currency in rows_by_key(
-            session, stmt, Invoice.number, numbers
-        ):
-            entry = {
-                "id": inv_id,
-                "customer_id": cust,
-                "order_id": order_id,
-                "issue_date": issued,
-                "payment_terms": terms,
-                "amount": amount,
-                "currency": currency,
-                "schedule": [],
-            }
-            found[number] = by_id[inv_id] = entry
+        for part in chunks(sorted(set(numbers))):
+            for (
+                number,
+                inv_id,
+                cust,
+                order_id,
+                issued,
+                terms,
+                amount,
+                currency,
+            ) in connection.execute(stmt.where(table.c.number.in_(part))):
+                entry = {
+                    "id": inv_id,
+                    "customer_id": cust,
+                    "order_id": order_id,
+                    "issue_date": issued,
+                    "payment_terms": terms,
+                    "amount": amount,
+                    "currency": currency,
+                    "schedule": [],
+                }
+                found[number] = by_id[inv_id] = entry
         if by_id:
-            stmt2 = select(Installment.invoice_id, Installment.due_date, Installment.amount).order_by(
-                Installment.invoice_id, Installment.sequence
+            inst = Installment.__table__
+            stmt2 = select(inst.c.invoice_id, inst.c.due_date, inst.c.amount).order_by(
+                inst.c.invoice_id, inst.c.sequence
             )
-            for inv_id, due, amount in rows_by_key(session, stmt2, Installment.invoice_id, by_id):
-                by_id[inv_id]["schedule"].append((due, amount))
+            for id_part in chunks(sorted(by_id)):
+                for inv_id, due, amount in connection.execute(
+                    stmt2.where(inst.c.invoice_id.in_(id_part))
+                ):
+                    by_id[inv_id]["schedule"].append((due, amount))
         return found
 
     def _one(
@@ -129,7 +175,9 @@ class InvoicesHandler:
         for record in group[1:]:
             for name in _SHARED:
                 if name in record.values and record.values[name] != head.get(name):
-                    return reject_all(record, name, f"{name} differs from row {first.row} of the same invoice")
+                    return reject_all(
+                        record, name, f"{name} differs from row {first.row} of the same invoice"
+                    )
         customer = customers.get(head["customer"])
         if customer is None:
             return reject_all(first, "customer", f"unknown customer {head['customer']}")
@@ -149,7 +197,9 @@ class InvoicesHandler:
             part = head.get("installment_amount")
             if part is not None and part != amount:
                 return reject_all(
-                    first, "installment_amount", f"installment amount {part} differs from the invoice amount {amount}"
+                    first,
+                    "installment_amount",
+                    f"installment amount {part} differs from the invoice amount {amount}",
                 )
             schedule.append((due, amount))
         else:
@@ -159,18 +209,28 @@ class InvoicesHandler:
                 if due_date is None:
                     return reject_all(record, "due_date", "each installment row needs its due date")
                 if part is None:
-                    return reject_all(record, "installment_amount", "each installment row needs its amount")
+                    return reject_all(
+                        record, "installment_amount", "each installment row needs its amount"
+                    )
                 schedule.append((due_date, part))
             total = sum((p for _, p in schedule), ZERO)
             if total != amount:
-                return reject_all(first, "amount", f"installments add up to {total}, the invoice amount is {amount}")
+                return reject_all(
+                    first,
+                    "amount",
+                    f"installments add up to {total}, the invoice amount is {amount}",
+                )
             schedule.sort(key=lambda item: item[0])
         for record in group:
             due = record.values.get("due_date")
             if due is not None and due < issued:
-                return reject_all(record, "due_date", f"due date {due} is before the issue date {issued}")
+                return reject_all(
+                    record, "due_date", f"due date {due} is before the issue date {issued}"
+                )
         if schedule[0][0] < issued:
-            return reject_all(first, "payment_terms", "the terms give a due date before the issue date")
+            return reject_all(
+                first, "payment_terms", "the terms give a due date before the issue date"
+            )
 
         wanted = {
             "customer_id": customer_id,
@@ -199,7 +259,9 @@ class InvoicesHandler:
         )
         try:
             with session.begin_nested():
-                service.update_invoice(session, actor=ctx.actor, invoice_id=current["id"], data=data)
+                service.update_invoice(
+                    session, actor=ctx.actor, invoice_id=current["id"], data=data
+                )
         except FlywheelError as exc:
             return reject_all(first, str(exc.details.get("field") or "amount"), exc.message)
         self.touched_customers.add(customer_id)
@@ -214,38 +276,45 @@ class InvoicesHandler:
         installment_count = sum(len(s) for _, s in new_rows)
         installment_ids = iter(reserve_ids(session, "installments", installment_count))
         open_status = InvoiceStatus.OPEN.value
-        invoices: list[dict[str, Any]] = []
-        installments: list[dict[str, Any]] = []
+        invoices: list[tuple[Any, ...]] = []
+        installments: list[tuple[Any, ...]] = []
+        now = utcnow()
         for invoice_id, (values, schedule) in zip(invoice_ids, new_rows, strict=True):
+            customer_id = values["customer_id"]
             invoices.append(
-                {
-                    "id": invoice_id,
-                    **values,
-                    "paid_amount": ZERO,
-                    "credited_amount": ZERO,
-                    "written_off_amount": ZERO,
-                    "status": open_status,
-                }
+                (
+                    invoice_id,
+                    values["number"],
+                    customer_id,
+                    values["order_id"],
+                    values["issue_date"],
+                    values["payment_terms"],
+                    values["amount"],
+                    values["currency"],
+                    ZERO,
+                    ZERO,
+                    ZERO,
+                    open_status,
+                    now,
+                )
             )
             for sequence, (due, part) in enumerate(schedule, start=1):
                 installments.append(
-                    {
-                        "id": next(installment_ids),
-                        "invoice_id": invoice_id,
-                        "customer_id": values["customer_id"],
-                        "sequence": sequence,
-                        "due_date": due,
-                        "amount": part,
-                        "paid_amount": ZERO,
-                        "credited_amount": ZERO,
-                        "written_off_amount": ZERO,
-                        "status": open_status,
-                        "settled_on": None,
-                    }
+                    (
+                        next(installment_ids),
+                        invoice_id,
+                        customer_id,
+                        sequence,
+                        due,
+                        part,
+                        ZERO,
+                        ZERO,
+                        ZERO,
+                        open_status,
+                    )
                 )
-        connection = session.connection()
-        connection.execute(Invoice.__table__.insert(), invoices)
-        connection.execute(Installment.__table__.insert(), installments)
+        bulk_insert(session, Invoice.__table__, _INVOICE_COLUMNS, invoices)
+        bulk_insert(session, Installment.__table__, _INSTALLMENT_COLUMNS, installments)
 
     def finish(self, session: Session) -> None:
         """Money received before its invoices were imported is applied to them now."""
@@ -292,8 +361,12 @@ class PaymentsHandler:
             values = record.values
             customer = customers.get(values["customer"])
             if customer is None:
-                results.append([ctx.error(record, "customer", f"unknown customer {values['customer']}"),
-                                *_duplicates(ctx, group, "reference")])
+                results.append(
+                    [
+                        ctx.error(record, "customer", f"unknown customer {values['customer']}"),
+                        *_duplicates(ctx, group, "reference"),
+                    ]
+                )
                 continue
             customer_id, currency, _ = customer
             currencies[customer_id] = currency
@@ -320,7 +393,9 @@ class PaymentsHandler:
             )
         return results
 
-    def _update(self, session: Session, record: Record, current: Payment, data: PaymentCreate) -> Result:
+    def _update(
+        self, session: Session, record: Record, current: Payment, data: PaymentCreate
+    ) -> Result:
         try:
             with session.begin_nested():
                 _, changed = service.update_payment(
@@ -360,10 +435,14 @@ class CreditNotesHandler:
         amount = abs(values["amount"])
         if amount == ZERO:
             return ctx.error(record, "amount", "amount is zero")
-        invoice = session.scalars(select(Invoice).where(Invoice.number == values["invoice"])).one_or_none()
+        invoice = session.scalars(
+            select(Invoice).where(Invoice.number == values["invoice"])
+        ).one_or_none()
         if invoice is None:
             return ctx.error(record, "invoice", f"unknown invoice {values['invoice']}")
-        current = session.scalars(select(CreditNote).where(CreditNote.number == values["number"])).one_or_none()
+        current = session.scalars(
+            select(CreditNote).where(CreditNote.number == values["number"])
+        ).one_or_none()
         if current is not None:
             same = (
                 current.invoice_id == invoice.id
@@ -374,8 +453,10 @@ class CreditNotesHandler:
             if same:
                 return Outcome.UNCHANGED
             return ctx.error(
-                record, "number", f"credit note {current.number} was issued with other values; "
-                "an issued credit note is not changed: issue a new one"
+                record,
+                "number",
+                f"credit note {current.number} was issued with other values; "
+                "an issued credit note is not changed: issue a new one",
             )
         data = CreditNoteCreate(
             number=values["number"],

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flywheel.kit.batches import chunks
 from flywheel.models.customers import Customer
 from flywheel.models.users import User
 
-def rows_by_key(session: Session, stmt: Select[Any], column: Any, keys: Iterable[Any]) -> list[Any]:
+
+def rows_by_key(session: Session, stmt: Any, column: Any, keys: Iterable[Any]) -> list[Any]:
     found: list[Any] = []
     for part in chunks(sorted(set(keys))):
         found.extend(session.execute(stmt.where(column.in_(part))).all())
@@ -31,7 +32,9 @@ class CustomerDirectory:
         if not missing:
             return
         stmt = select(Customer.code, Customer.id, Customer.currency, Customer.payment_terms)
-        for code, customer_id, currency, terms in rows_by_key(self._session, stmt, Customer.code, missing):
+        for code, customer_id, currency, terms in rows_by_key(
+            self._session, stmt, Customer.code, missing
+        ):
             self._known[code] = (customer_id, currency, terms)
         for code in missing:
             self._known.setdefault(code, None)
@@ -50,9 +53,8 @@ class UserDirectory:
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._known: dict[str, int] = {
-            name: user_id for name, user_id in session.execute(select(User.username, User.id))
-        }
+        rows = session.execute(select(User.username, User.id)).all()
+        self._known: dict[str, int] = {name: user_id for name, user_id in rows}  # noqa: C416
 
     def get(self, username: str) -> int | None:
         return self._known.get(username)
@@ -64,6 +66,8 @@ class UserDirectory:
         self._known.pop(username, None)
 
 
-def ids_by_key(session: Session, column: Any, id_column: Any, keys: Sequence[Any]) -> dict[Any, int]:
+def ids_by_key(
+    session: Session, column: Any, id_column: Any, keys: Sequence[Any]
+) -> dict[Any, int]:
     stmt = select(column, id_column)
-    return {key: row_id for key, row_id in rows_by_key(session, stmt, column, keys)}
+    return dict(rows_by_key(session, stmt, column, keys))

@@ -25,8 +25,8 @@ from flywheel.errors import FileUnreadable, ImportFailed, ImportRejected
 from flywheel.importers.fields import ENTITIES, EntitySpec, FieldSpec
 from flywheel.kit import tabular
 from flywheel.kit.parse import normalize_header
-from flywheel.models.importers import ImportBatch
 from flywheel.models.base import utcnow
+from flywheel.models.importers import ImportBatch
 
 ProgressCallback = Callable[[int, int | None], None]
 
@@ -149,7 +149,9 @@ def resolve_columns(
     for field_name in explicit.values():
         if field_name not in spec.by_name:
             known = ", ".join(spec.by_name)
-            raise ImportFailed(f"--map names unknown field {field_name!r}; fields of {spec.entity}: {known}")
+            raise ImportFailed(
+                f"--map names unknown field {field_name!r}; fields of {spec.entity}: {known}"
+            )
     normalized = [normalize_header(h) for h in headers]
     for column in explicit:
         if column not in normalized:
@@ -234,8 +236,12 @@ def _groups(
             yield current
         if key in seen:
             errors.append(
-                RowError(item.row, group_by, f"{key} already appeared on row {seen[key]}; rows of one "
-                         f"{group_by} must be consecutive")
+                RowError(
+                    item.row,
+                    group_by,
+                    f"{key} already appeared on row {seen[key]}; rows of one "
+                    f"{group_by} must be consecutive",
+                )
             )
             current = []
             current_key = None
@@ -299,7 +305,9 @@ def run_import(
             ignored_columns=ignored,
         )
         batch = _open_batch(session, actor, entity, path)
-        plan = [(spec.by_name[name], index, table.headers[index]) for name, index in columns.items()]
+        plan = [
+            (spec.by_name[name], index, table.headers[index]) for name, index in columns.items()
+        ]
         width = len(table.headers)
         total = table.total_rows_hint
         rows_read = 0

@@ -17,7 +17,13 @@ from flywheel.importers.accounts import (
     TouchpointsHandler,
 )
 from flywheel.importers.ledger import CreditNotesHandler, InvoicesHandler, PaymentsHandler
-from flywheel.importers.runner import Handler, ImportContext, ImportResult, ProgressCallback, run_import
+from flywheel.importers.runner import (
+    Handler,
+    ImportContext,
+    ImportResult,
+    ProgressCallback,
+    run_import,
+)
 
 HANDLERS: dict[str, Callable[[ImportContext], Handler]] = {
     "customers": CustomersHandler,

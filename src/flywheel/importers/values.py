@@ -50,73 +50,159 @@ def _vocabulary(enum: type[StrEnum], synonyms: dict[str, str]) -> Parser:
 tier = _vocabulary(
     Tier,
     {
-        "大客户": "key", "重点客户": "key", "关键客户": "key", "战略客户": "key", "ka": "key",
-        "成长": "growth", "成长型": "growth", "成长客户": "growth", "潜力客户": "growth",
-        "普通": "standard", "标准": "standard", "一般": "standard", "普通客户": "standard",
+        "大客户": "key",
+        "重点客户": "key",
+        "关键客户": "key",
+        "战略客户": "key",
+        "ka": "key",
+        "成长": "growth",
+        "成长型": "growth",
+        "成长客户": "growth",
+        "潜力客户": "growth",
+        "普通": "standard",
+        "标准": "standard",
+        "一般": "standard",
+        "普通客户": "standard",
     },
 )
 customer_status = _vocabulary(
     CustomerStatus,
     {
-        "活跃": "active", "正常": "active", "启用": "active", "有效": "active",
-        "停用": "inactive", "休眠": "inactive", "无效": "inactive", "冻结": "inactive",
-        "潜在": "prospect", "潜在客户": "prospect", "意向": "prospect", "lead": "prospect",
-        "流失": "churned", "已流失": "churned", "lost": "churned",
+        "活跃": "active",
+        "正常": "active",
+        "启用": "active",
+        "有效": "active",
+        "停用": "inactive",
+        "休眠": "inactive",
+        "无效": "inactive",
+        "冻结": "inactive",
+        "潜在": "prospect",
+        "潜在客户": "prospect",
+        "意向": "prospect",
+        "lead": "prospect",
+        "流失": "churned",
+        "已流失": "churned",
+        "lost": "churned",
     },
 )
 buying_role = _vocabulary(
     BuyingRole,
     {
-        "决策人": "decision_maker", "决策者": "decision_maker", "dm": "decision_maker",
-        "影响者": "influencer", "影响人": "influencer",
-        "使用者": "user", "用户": "user", "使用人": "user", "end user": "user",
-        "财务": "finance", "财务/应付": "finance", "应付": "finance", "ap": "finance",
+        "决策人": "decision_maker",
+        "决策者": "decision_maker",
+        "dm": "decision_maker",
+        "影响者": "influencer",
+        "影响人": "influencer",
+        "使用者": "user",
+        "用户": "user",
+        "使用人": "user",
+        "end user": "user",
+        "财务": "finance",
+        "财务/应付": "finance",
+        "应付": "finance",
+        "ap": "finance",
         "accounts payable": "finance",
-        "把关人": "gatekeeper", "守门人": "gatekeeper", "采购": "gatekeeper",
+        "把关人": "gatekeeper",
+        "守门人": "gatekeeper",
+        "采购": "gatekeeper",
     },
 )
 language = _vocabulary(
     Language,
-    {"中文": "zh", "汉语": "zh", "chinese": "zh", "zh-cn": "zh", "zh_cn": "zh", "cn": "zh",
-     "英文": "en", "英语": "en", "english": "en", "en-us": "en", "en-gb": "en"},
+    {
+        "中文": "zh",
+        "汉语": "zh",
+        "chinese": "zh",
+        "zh-cn": "zh",
+        "zh_cn": "zh",
+        "cn": "zh",
+        "英文": "en",
+        "英语": "en",
+        "english": "en",
+        "en-us": "en",
+        "en-gb": "en",
+    },
 )
 order_status = _vocabulary(
     OrderStatus,
     {
-        "待处理": "open", "新建": "open", "未确认": "open",
-        "已确认": "confirmed", "确认": "confirmed",
-        "已发货": "delivered", "已交付": "delivered", "已送达": "delivered", "shipped": "delivered",
-        "已开票": "invoiced", "开票": "invoiced",
-        "已取消": "cancelled", "取消": "cancelled", "canceled": "cancelled",
+        "待处理": "open",
+        "新建": "open",
+        "未确认": "open",
+        "已确认": "confirmed",
+        "确认": "confirmed",
+        "已发货": "delivered",
+        "已交付": "delivered",
+        "已送达": "delivered",
+        "shipped": "delivered",
+        "已开票": "invoiced",
+        "开票": "invoiced",
+        "已取消": "cancelled",
+        "取消": "cancelled",
+        "canceled": "cancelled",
     },
 )
 payment_method = _vocabulary(
     PaymentMethod,
     {
-        "银行转账": "bank_transfer", "转账": "bank_transfer", "电汇": "bank_transfer",
-        "汇款": "bank_transfer", "wire": "bank_transfer", "bank": "bank_transfer",
-        "transfer": "bank_transfer", "t/t": "bank_transfer", "tt": "bank_transfer",
-        "承兑": "acceptance_bill", "承兑汇票": "acceptance_bill", "银行承兑": "acceptance_bill",
-        "银承": "acceptance_bill", "商承": "acceptance_bill", "商业承兑": "acceptance_bill",
-        "汇票": "acceptance_bill", "bill": "acceptance_bill",
-        "支票": "cheque", "check": "cheque",
+        "银行转账": "bank_transfer",
+        "转账": "bank_transfer",
+        "电汇": "bank_transfer",
+        "汇款": "bank_transfer",
+        "wire": "bank_transfer",
+        "bank": "bank_transfer",
+        "transfer": "bank_transfer",
+        "t/t": "bank_transfer",
+        "tt": "bank_transfer",
+        "承兑": "acceptance_bill",
+        "承兑汇票": "acceptance_bill",
+        "银行承兑": "acceptance_bill",
+        "银承": "acceptance_bill",
+        "商承": "acceptance_bill",
+        "商业承兑": "acceptance_bill",
+        "汇票": "acceptance_bill",
+        "bill": "acceptance_bill",
+        "支票": "cheque",
+        "check": "cheque",
         "现金": "cash",
-        "刷卡": "card", "信用卡": "card", "银行卡": "card",
-        "微信": "online", "支付宝": "online", "在线支付": "online", "网银": "online",
+        "刷卡": "card",
+        "信用卡": "card",
+        "银行卡": "card",
+        "微信": "online",
+        "支付宝": "online",
+        "在线支付": "online",
+        "网银": "online",
         "其他": "other",
     },
 )
 touchpoint_kind = _vocabulary(
     TouchpointKind,
     {
-        "电话": "call", "来电": "call", "致电": "call", "phone": "call",
-        "拜访": "visit", "上门": "visit", "走访": "visit",
-        "会议": "meeting", "会谈": "meeting", "开会": "meeting",
-        "邮件": "email", "电子邮件": "email", "e-mail": "email",
-        "交付": "delivery", "送货": "delivery", "发货": "delivery",
-        "售后": "support", "服务": "support", "支持": "support", "投诉": "support",
-        "客服": "support", "ticket": "support",
-        "季度回顾": "qbr", "业务回顾": "qbr", "季度业务回顾": "qbr",
+        "电话": "call",
+        "来电": "call",
+        "致电": "call",
+        "phone": "call",
+        "拜访": "visit",
+        "上门": "visit",
+        "走访": "visit",
+        "会议": "meeting",
+        "会谈": "meeting",
+        "开会": "meeting",
+        "邮件": "email",
+        "电子邮件": "email",
+        "e-mail": "email",
+        "交付": "delivery",
+        "送货": "delivery",
+        "发货": "delivery",
+        "售后": "support",
+        "服务": "support",
+        "支持": "support",
+        "投诉": "support",
+        "客服": "support",
+        "ticket": "support",
+        "季度回顾": "qbr",
+        "业务回顾": "qbr",
+        "季度业务回顾": "qbr",
     },
 )
 
@@ -130,12 +216,20 @@ def datetime_value(text: str) -> datetime:
     return parse.parse_datetime(text)
 
 
+# Most cells of an ERP export are plain "1234.50" or "1,234.50": read those without the
+# general parser, which handles currency signs, brackets, full-width digits and 万.
+_PLAIN_AMOUNT = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?$")
+_CENT = Decimal("0.01")
+
+
 def amount_value(text: str) -> Decimal:
+    if _PLAIN_AMOUNT.match(text):
+        return Decimal(text.replace(",", "")).quantize(_CENT)
     return parse.parse_amount(text)
 
 
 def positive_amount(text: str) -> Decimal:
-    amount = parse.parse_amount(text)
+    amount = amount_value(text)
     if amount < 0:
         raise ValueError(f"negative amount {text!r}; a credit goes in a credit-note import")
     if amount == 0:
@@ -144,17 +238,30 @@ def positive_amount(text: str) -> Decimal:
 
 
 def non_negative_amount(text: str) -> Decimal:
-    amount = parse.parse_amount(text)
+    amount = amount_value(text)
     if amount < 0:
         raise ValueError(f"negative amount {text!r}")
     return amount
 
 
 _CURRENCY_WORDS = {
-    "人民币": "CNY", "rmb": "CNY", "元": "CNY", "¥": "CNY", "￥": "CNY",
-    "美元": "USD", "美金": "USD", "$": "USD", "us$": "USD",
-    "欧元": "EUR", "€": "EUR", "港币": "HKD", "港元": "HKD", "hk$": "HKD",
-    "日元": "JPY", "英镑": "GBP", "£": "GBP",
+    "人民币": "CNY",
+    "rmb": "CNY",
+    "元": "CNY",
+    "¥": "CNY",
+    "￥": "CNY",
+    "美元": "USD",
+    "美金": "USD",
+    "$": "USD",
+    "us$": "USD",
+    "欧元": "EUR",
+    "€": "EUR",
+    "港币": "HKD",
+    "港元": "HKD",
+    "hk$": "HKD",
+    "日元": "JPY",
+    "英镑": "GBP",
+    "£": "GBP",
 }
 _ISO_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 

@@ -10,12 +10,16 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 _CODE = re.compile(r"^(NET|EOM)(\d{1,3})$")
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(?:NET|N)\s*[-_ ]?\s*(\d{1,3})(?:\s*(?:DAYS?|D))?$"), "NET"),
     (re.compile(r"^(\d{1,3})\s*(?:DAYS?|D|天|日)?$"), "NET"),
-    (re.compile(r"^(?:EOM|MONTH[- ]END|月结|月底)\s*[-_+ ]?\s*(\d{1,3})\s*(?:DAYS?|D|天|日)?$"), "EOM"),
+    (
+        re.compile(r"^(?:EOM|MONTH[- ]END|月结|月底)\s*[-_+ ]?\s*(\d{1,3})\s*(?:DAYS?|D|天|日)?$"),
+        "EOM",
+    ),
     (re.compile(r"^(?:DUE ON RECEIPT|COD|CASH ON DELIVERY|货到付款|见票即付|现结|即付)$"), "NET0"),
 ]
 
@@ -39,6 +43,7 @@ class PaymentTerms:
         return self.code
 
 
+@lru_cache(maxsize=4096)
 def parse_terms(text: str) -> PaymentTerms:
     """Parse a terms code or a common English/Chinese wording; raise ValueError otherwise."""
     cleaned = text.strip().upper().replace("　", " ")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import Connection
@@ -15,7 +15,7 @@ config = context.config
 target_metadata = models.Base.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Render Flywheel's own column types by import path, so migrations stay readable."""
     if type_ == "type" and obj.__class__.__module__ == "flywheel.models.base":
         autogen_context.imports.add("import flywheel.models.base")

@@ -125,9 +125,7 @@ class Allocation(Base):
     __tablename__ = "allocations"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint(
-            "(payment_id IS NULL) <> (credit_note_id IS NULL)", name="one_source"
-        ),
+        CheckConstraint("(payment_id IS NULL) <> (credit_note_id IS NULL)", name="one_source"),
     )
 
     id: Mapped[IdPk]

@@ -76,7 +76,9 @@ def refresh_payment(payment: Payment) -> None:
         payment.status = PaymentStatus.PARTIALLY_ALLOCATED.value
 
 
-def _check_target(installment: Installment, amount: Decimal, currency: str, customer_id: int) -> None:
+def _check_target(
+    installment: Installment, amount: Decimal, currency: str, customer_id: int
+) -> None:
     if amount <= ZERO:
         raise InvalidAmount(f"an allocation must be greater than zero, got {amount}", amount=amount)
     invoice = installment.invoice
@@ -171,7 +173,9 @@ def order_for_allocation(
     """The order in which money is applied: the referenced invoice first, then by the policy."""
 
     def key(inst: Installment) -> tuple[object, ...]:
-        first = 0 if preferred_invoice_id is not None and inst.invoice_id == preferred_invoice_id else 1
+        first = (
+            0 if preferred_invoice_id is not None and inst.invoice_id == preferred_invoice_id else 1
+        )
         if order is AllocationOrder.OLDEST_ISSUED:
             return (first, inst.invoice.issue_date, inst.invoice_id, inst.sequence)
         return (first, inst.due_date, inst.invoice.issue_date, inst.invoice_id, inst.sequence)

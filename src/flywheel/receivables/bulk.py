@@ -57,9 +57,12 @@ def record_payments(
             if inst.open_amount > ZERO and inst.invoice.currency == payment.currency
         ]
         preferred = next(
-            (i.invoice_id for i in candidates if i.invoice.number == payment.invoice_reference), None
+            (i.invoice_id for i in candidates if i.invoice.number == payment.invoice_reference),
+            None,
         )
-        ordered = allocation.order_for_allocation(candidates, order=order, preferred_invoice_id=preferred)
+        ordered = allocation.order_for_allocation(
+            candidates, order=order, preferred_invoice_id=preferred
+        )
         applied = []
         for inst, amount in allocation.plan(payment.amount, ordered):
             session.add(allocation.apply_payment(payment, inst, amount))
@@ -72,7 +75,11 @@ def record_payments(
                 subject_type="payment",
                 subject_id=payment.id,
                 customer_id=payment.customer_id,
-                after={"reference": payment.reference, "amount": f"{payment.amount:.2f}", "allocations": applied},
+                after={
+                    "reference": payment.reference,
+                    "amount": f"{payment.amount:.2f}",
+                    "allocations": applied,
+                },
             )
     session.flush()
     return payments

@@ -14,7 +14,9 @@ SETTLEABLE = ("open", "partially_paid")
 
 
 def get_invoice(session: Session, invoice_id: int, *, for_update: bool = False) -> Invoice | None:
-    stmt = select(Invoice).where(Invoice.id == invoice_id).options(selectinload(Invoice.installments))
+    stmt = (
+        select(Invoice).where(Invoice.id == invoice_id).options(selectinload(Invoice.installments))
+    )
     if for_update:
         stmt = stmt.with_for_update()
     return session.scalars(stmt).one_or_none()
@@ -23,7 +25,9 @@ def get_invoice(session: Session, invoice_id: int, *, for_update: bool = False) 
 def get_invoice_by_number(
     session: Session, number: str, *, for_update: bool = False
 ) -> Invoice | None:
-    stmt = select(Invoice).where(Invoice.number == number).options(selectinload(Invoice.installments))
+    stmt = (
+        select(Invoice).where(Invoice.number == number).options(selectinload(Invoice.installments))
+    )
     if for_update:
         stmt = stmt.with_for_update()
     return session.scalars(stmt).one_or_none()

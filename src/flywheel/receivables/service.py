@@ -356,14 +356,20 @@ def auto_allocate(session: Session, *, payment: Payment) -> list[dict[str, str]]
                 preferred = inst.invoice_id
                 break
     ordered = allocation.order_for_allocation(
-        candidates, order=AllocationOrder(get_settings().allocation_order), preferred_invoice_id=preferred
+        candidates,
+        order=AllocationOrder(get_settings().allocation_order),
+        preferred_invoice_id=preferred,
     )
     applied: list[dict[str, str]] = []
     for inst, amount in allocation.plan(payment.unallocated_amount, ordered):
         row = allocation.apply_payment(payment, inst, amount)
         session.add(row)
         applied.append(
-            {"invoice": inst.invoice.number, "installment": str(inst.sequence), "amount": f"{amount:.2f}"}
+            {
+                "invoice": inst.invoice.number,
+                "installment": str(inst.sequence),
+                "amount": f"{amount:.2f}",
+            }
         )
     session.flush()
     return applied
@@ -414,7 +420,11 @@ def unallocate(session: Session, *, actor: Actor, allocation_id: int) -> None:
         subject_type="allocation",
         subject_id=allocation_id,
         customer_id=row.customer_id,
-        before={"payment_id": row.payment_id, "invoice_id": row.invoice_id, "amount": f"{row.amount:.2f}"},
+        before={
+            "payment_id": row.payment_id,
+            "invoice_id": row.invoice_id,
+            "amount": f"{row.amount:.2f}",
+        },
     )
 
 

@@ -12,7 +12,15 @@ from flywheel.errors import Conflict, NotFound, ValidationFailed
 from flywheel.models.sales import Order
 from flywheel.sales.schemas import OrderIn
 
-ORDER_FIELDS = ("number", "customer_id", "order_date", "amount", "currency", "status", "delivered_on")
+ORDER_FIELDS = (
+    "number",
+    "customer_id",
+    "order_date",
+    "amount",
+    "currency",
+    "status",
+    "delivered_on",
+)
 
 
 def find_order(session: Session, number: str) -> Order | None:
@@ -58,7 +66,9 @@ def create_order(session: Session, *, actor: Actor, data: OrderIn) -> Order:
     return order
 
 
-def update_order(session: Session, *, actor: Actor, order_id: int, data: OrderIn) -> tuple[Order, bool]:
+def update_order(
+    session: Session, *, actor: Actor, order_id: int, data: OrderIn
+) -> tuple[Order, bool]:
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound(f"order {order_id} not found")

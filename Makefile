@@ -1,0 +1,58 @@
+# Flywheel (飞轮) — developer and setup commands. `make demo` and `make test` are all a newcomer needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_CUSTOMERS ?= 300
+
+.PHONY: demo test test-sqlite test-postgres lint format bench install clean migration-check
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Build a demo company on SQLite (./flywheel.db) and show it.
+demo: $(STAMP)
+	$(BIN)/flywheel init
+	$(BIN)/flywheel demo --customers $(DEMO_CUSTOMERS) --replace
+	$(BIN)/flywheel status
+	$(BIN)/flywheel customers list --tier key --limit 10
+
+## The whole test suite on SQLite, and on PostgreSQL too when FLYWHEEL_TEST_DATABASE_URL is set.
+test: $(STAMP) migration-check test-sqlite
+	@if [ -n "$$FLYWHEEL_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "FLYWHEEL_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+
+test-sqlite: $(STAMP)
+	env -u FLYWHEEL_TEST_DATABASE_URL $(BIN)/python -m pytest -q
+
+test-postgres: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## Migrations must match the models (no drift).
+migration-check: $(STAMP)
+	rm -f .migration-check.db
+	FLYWHEEL_DATABASE_URL=sqlite:///.migration-check.db $(BIN)/alembic upgrade head
+	FLYWHEEL_DATABASE_URL=sqlite:///.migration-check.db $(BIN)/alembic check
+	rm -f .migration-check.db*
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+## Benchmarks print tables; set FLYWHEEL_TEST_DATABASE_URL to include PostgreSQL.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_demo.py --customers 100000 --years 3
+	$(BIN)/python benchmarks/bench_import.py --rows 1000000
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis flywheel.db flywheel.db-*
