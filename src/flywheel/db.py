@@ -124,6 +124,9 @@ def reserve_ids(session: Session, table: str, count: int) -> list[int]:
     return list(range(start + 1, start + count + 1))
 
 
+_MISSING = object()
+
+
 def bulk_insert(
     session: Session, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
@@ -143,23 +146,32 @@ def bulk_insert(
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"
     )
-    active: list[tuple[int, Any, dict[Any, Any]]] = [
-        (i, p, {}) for i, p in enumerate(processors) if p is not None
-    ]
-    converted: list[tuple[Any, ...]] = []
-    for row in rows:
-        values = list(row)
-        for index, process, memo in active:
-            value = values[index]
+    columns_data: list[list[Any]] = [list(col) for col in zip(*rows, strict=True)]
+    for index, process in enumerate(processors):
+        if process is None:
+            continue
+        # Dates, statuses and zero amounts repeat across millions of rows: convert each once.
+        memo: dict[Any, Any] = {}
+        values = columns_data[index]
+        for position, value in enumerate(values):
             if value is None:
                 continue
-            # Dates, statuses and zero amounts repeat across millions of rows: convert once.
-            try:
-                stored = memo[value]
-            except KeyError:
-                stored = memo[value] = process(value)
-                if len(memo) > 50_000:
-                    memo.clear()
-            values[index] = stored
-        converted.append(tuple(values))
+            stored = memo.get(value, _MISSING)
+            if stored is _MISSING:
+                stored = process(value)
+                if len(memo) < 100_000:
+                    memo[value] = stored
+            values[position] = stored
+    converted = list(zip(*columns_data, strict=True))
+    if dialect.name == "postgresql":
+        # COPY is several times faster than any INSERT on PostgreSQL.
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in converted:
+                copy.write_row(row)
+        return
     connection.exec_driver_sql(statement, converted)

@@ -239,7 +239,7 @@ def _render(data: dict[str, Any]) -> None:
     console.print(invoices)
     payments = Table(title="last payments")
     for col in ("reference", "received", "amount", "method", "unallocated"):
-        payments.add_column(col)
+        payments.add_column(col, no_wrap=True)
     for p in data["payments"]:
         payments.add_row(
             p["reference"],

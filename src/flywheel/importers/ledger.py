@@ -313,8 +313,7 @@ class InvoicesHandler:
                         open_status,
                     )
                 )
-        bulk_insert(session, Invoice.__table__, _INVOICE_COLUMNS, invoices)
-        bulk_insert(session, Installment.__table__, _INSTALLMENT_COLUMNS, installments)
+        _write(session, invoices, installments)
 
     def finish(self, session: Session) -> None:
         """Money received before its invoices were imported is applied to them now."""
@@ -331,6 +330,13 @@ class InvoicesHandler:
         }
         for customer_id in sorted(waiting):
             service.apply_unallocated_credit(session, actor=self.ctx.actor, customer_id=customer_id)
+
+
+def _write(
+    session: Session, invoices: list[tuple[Any, ...]], installments: list[tuple[Any, ...]]
+) -> None:
+    bulk_insert(session, Invoice.__table__, _INVOICE_COLUMNS, invoices)
+    bulk_insert(session, Installment.__table__, _INSTALLMENT_COLUMNS, installments)
 
 
 class PaymentsHandler:
