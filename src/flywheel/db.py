@@ -175,3 +175,23 @@ def bulk_insert(
                 copy.write_row(row)
         return
     connection.exec_driver_sql(statement, converted)
+
+
+def defer_indexes(session: Session, tables: Sequence[Any]) -> list[Any]:
+    """Drop the non-unique indexes of ``tables`` inside the current transaction (SQLite bulk
+    loads); give the result to :func:`restore_indexes` before the transaction ends."""
+    from sqlalchemy.schema import DropIndex
+
+    dropped = [index for table in tables for index in table.indexes if not index.unique]
+    connection = session.connection()
+    for index in dropped:
+        connection.execute(DropIndex(index))
+    return dropped
+
+
+def restore_indexes(session: Session, indexes: Sequence[Any]) -> None:
+    from sqlalchemy.schema import CreateIndex
+
+    connection = session.connection()
+    for index in indexes:
+        connection.execute(CreateIndex(index))

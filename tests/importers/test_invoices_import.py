@@ -239,3 +239,27 @@ def test_payments_imported_before_their_invoices_are_applied_when_the_invoices_a
     }
     assert paid == {"E-1": "paid", "E-2": "partially_paid"}
     assert check_ledger(session) == []
+
+
+def test_large_sqlite_import_rebuilds_the_indexes_it_deferred(
+    session: Session, run_import: ImportFn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import inspect
+
+    from flywheel.importers import ledger
+
+    monkeypatch.setattr(ledger, "LARGE_IMPORT_ROWS", 2)
+    make_customer(session, code="L1")
+    path = write_csv(
+        tmp_path / "large.csv",
+        [["发票号", "客户编号", "开票日期", "金额"]] + [[f"L-{n}", "L1", "2026-01-10", "10"] for n in range(5)],
+    )
+
+    result = run_import("invoices", path)
+
+    assert result.inserted == 5
+    names = {ix["name"] for ix in inspect(session.connection()).get_indexes("installments")}
+    assert "ix_installments_customer_due" in names
+    names = {ix["name"] for ix in inspect(session.connection()).get_indexes("invoices")}
+    assert {"ix_invoices_customer_issue", "ix_invoices_order_id"} <= names
+    assert check_ledger(session) == []

@@ -62,6 +62,7 @@ class ImportContext:
     actor: Actor
     today: date
     columns: dict[str, str]  # field name -> the file's column header
+    expected_rows: int | None = None  # an estimate, for choosing bulk strategies
     notes: list[str] = field(default_factory=list)
     users_created: list[str] = field(default_factory=list)
 
@@ -311,6 +312,7 @@ def _run_import(
         ctx = ImportContext(
             actor=actor, today=today, columns={f: table.headers[i] for f, i in columns.items()}
         )
+        ctx.expected_rows = table.total_rows_hint
         handler = handler_factory(ctx)
         result = ImportResult(
             entity=entity,
@@ -326,7 +328,7 @@ def _run_import(
             (spec.by_name[name], index, table.headers[index]) for name, index in columns.items()
         ]
         width = len(table.headers)
-        total = table.total_rows_hint
+        total = ctx.expected_rows
         rows_read = 0
 
         def parsed() -> Iterator[Record | RowError]:
