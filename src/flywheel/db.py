@@ -124,7 +124,17 @@ def reserve_ids(session: Session, table: str, count: int) -> list[int]:
     return list(range(start + 1, start + count + 1))
 
 
-_MISSING = object()
+def _convert_column(values: list[Any], process: Any) -> list[Any]:
+    """Bind-process one column. Constant columns (zero amounts, a status, a timestamp) are
+    converted once; columns of few distinct values (dates) once per value."""
+    first = values[0]
+    if values.count(first) == len(values):
+        return [None if first is None else process(first)] * len(values)
+    distinct = set(values)
+    if len(distinct) * 4 < len(values):
+        table = {v: (None if v is None else process(v)) for v in distinct}
+        return [table[v] for v in values]
+    return [None if v is None else process(v) for v in values]
 
 
 def bulk_insert(
@@ -148,20 +158,8 @@ def bulk_insert(
     )
     columns_data: list[list[Any]] = [list(col) for col in zip(*rows, strict=True)]
     for index, process in enumerate(processors):
-        if process is None:
-            continue
-        # Dates, statuses and zero amounts repeat across millions of rows: convert each once.
-        memo: dict[Any, Any] = {}
-        values = columns_data[index]
-        for position, value in enumerate(values):
-            if value is None:
-                continue
-            stored = memo.get(value, _MISSING)
-            if stored is _MISSING:
-                stored = process(value)
-                if len(memo) < 100_000:
-                    memo[value] = stored
-            values[position] = stored
+        if process is not None:
+            columns_data[index] = _convert_column(columns_data[index], process)
     converted = list(zip(*columns_data, strict=True))
     if dialect.name == "postgresql":
         # COPY is several times faster than any INSERT on PostgreSQL.

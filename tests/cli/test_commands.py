@@ -49,7 +49,19 @@ def test_status_before_init_says_what_to_do(tmp_path: Path) -> None:
 
 
 def test_demo_then_customer_360_as_json(db: Path) -> None:
-    built = flywheel(db, "demo", "--customers", "40", "--years", "2", "--seed", "3", "--as-of", "2026-06-30", "--json")
+    built = flywheel(
+        db,
+        "demo",
+        "--customers",
+        "40",
+        "--years",
+        "2",
+        "--seed",
+        "3",
+        "--as-of",
+        "2026-06-30",
+        "--json",
+    )
     assert built.returncode == 0, built.stderr
     counts = as_json(built)
     assert counts["customers"] == 40
@@ -62,7 +74,15 @@ def test_demo_then_customer_360_as_json(db: Path) -> None:
 
     assert shown.returncode == 0, shown.stderr
     view = as_json(shown)
-    assert set(view) == {"as_of", "customer", "balance", "contacts", "open_invoices", "payments", "touchpoints"}
+    assert set(view) == {
+        "as_of",
+        "customer",
+        "balance",
+        "contacts",
+        "open_invoices",
+        "payments",
+        "touchpoints",
+    }
     assert view["customer"]["code"] == code
     assert all(i["days_overdue"] >= 0 for i in view["open_invoices"])
     # the human view renders too
@@ -80,7 +100,9 @@ def test_unknown_customer_exits_with_not_found(db: Path) -> None:
 
 def test_import_reports_json_and_strict_writes_nothing(db: Path, tmp_path: Path) -> None:
     customers = tmp_path / "customers.csv"
-    customers.write_text("客户编号,客户名称\nC000001,甲公司\nC000002,乙公司\nC000003,丙公司\n", encoding="utf-8")
+    customers.write_text(
+        "客户编号,客户名称\nC000001,甲公司\nC000002,乙公司\nC000003,丙公司\n", encoding="utf-8"
+    )
     invoices = tmp_path / "invoices_gbk.csv"
     shutil.copy(FIXTURES / "invoices_gbk.csv", invoices)
     assert as_json(flywheel(db, "import", "customers", str(customers), "--json"))["inserted"] == 3

@@ -252,7 +252,8 @@ def test_large_sqlite_import_rebuilds_the_indexes_it_deferred(
     make_customer(session, code="L1")
     path = write_csv(
         tmp_path / "large.csv",
-        [["发票号", "客户编号", "开票日期", "金额"]] + [[f"L-{n}", "L1", "2026-01-10", "10"] for n in range(5)],
+        [["发票号", "客户编号", "开票日期", "金额"]]
+        + [[f"L-{n}", "L1", "2026-01-10", "10"] for n in range(5)],
     )
 
     result = run_import("invoices", path)

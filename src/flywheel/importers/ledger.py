@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Index, select
+from sqlalchemy import Index, bindparam, select
 from sqlalchemy.orm import Session
 
 from flywheel.db import bulk_insert, defer_indexes, reserve_ids, restore_indexes
@@ -21,7 +21,7 @@ from flywheel.importers.fields import CREDIT_NOTES, INVOICES, PAYMENTS
 from flywheel.importers.lookups import CustomerDirectory, ids_by_key, rows_by_key
 from flywheel.importers.runner import ImportContext, Outcome, Record, Result
 from flywheel.kit.batches import chunks
-from flywheel.kit.terms import parse_terms
+from flywheel.kit.terms import due_date_for
 from flywheel.models.base import utcnow
 from flywheel.models.enums import InvoiceStatus, PaymentMethod
 from flywheel.models.receivables import ZERO, CreditNote, Installment, Invoice, Payment
@@ -67,6 +67,17 @@ _INSTALLMENT_COLUMNS = (
     "written_off_amount",
     "status",
 )
+_INVOICE_TABLE = Invoice.__table__
+_EXISTING_INVOICES = select(
+    _INVOICE_TABLE.c.number,
+    _INVOICE_TABLE.c.id,
+    _INVOICE_TABLE.c.customer_id,
+    _INVOICE_TABLE.c.order_id,
+    _INVOICE_TABLE.c.issue_date,
+    _INVOICE_TABLE.c.payment_terms,
+    _INVOICE_TABLE.c.amount,
+    _INVOICE_TABLE.c.currency,
+).where(_INVOICE_TABLE.c.number.in_(bindparam("numbers", expanding=True)))
 _SHARED = ("customer", "issue_date", "amount", "currency", "payment_terms", "order")
 
 
@@ -109,17 +120,6 @@ class InvoicesHandler:
 
     def _existing(self, session: Session, numbers: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored invoices among ``numbers``, read with Core: no ORM objects for millions."""
-        table = Invoice.__table__
-        stmt = select(
-            table.c.number,
-            table.c.id,
-            table.c.customer_id,
-            table.c.order_id,
-            table.c.issue_date,
-            table.c.payment_terms,
-            table.c.amount,
-            table.c.currency,
-        )
         connection = session.connection()
         found: dict[str, dict[str, Any]] = {}
         by_id: dict[int, dict[str, Any]] = {}
@@ -133,7 +133,7 @@ class InvoicesHandler:
                 terms,
                 amount,
                 currency,
-            ) in connection.execute(stmt.where(table.c.number.in_(part))):
+            ) in connection.execute(_EXISTING_INVOICES, {"numbers": part}):
                 entry = {
                     "id": inv_id,
                     "customer_id": cust,
@@ -200,7 +200,7 @@ class InvoicesHandler:
         amount: Decimal = head["amount"]
         schedule: list[tuple[date, Decimal]] = []
         if len(group) == 1:
-            due = head.get("due_date") or parse_terms(terms).due_date(issued)
+            due = head.get("due_date") or due_date_for(terms, issued)
             part = head.get("installment_amount")
             if part is not None and part != amount:
                 return reject_all(
@@ -280,7 +280,9 @@ class InvoicesHandler:
         if not new_rows:
             return
         if self._large_sqlite_import(session) and not self.deferred_indexes:
-            self.deferred_indexes = defer_indexes(session, (Invoice.__table__, Installment.__table__))
+            self.deferred_indexes = defer_indexes(
+                session, (Invoice.__table__, Installment.__table__)
+            )
         invoice_ids = reserve_ids(session, "invoices", len(new_rows))
         installment_count = sum(len(s) for _, s in new_rows)
         installment_ids = iter(reserve_ids(session, "installments", installment_count))

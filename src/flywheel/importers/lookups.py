@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from flywheel.kit.batches import chunks
@@ -23,11 +23,22 @@ def rows_by_key(session: Session, stmt: Any, column: Any, keys: Iterable[Any]) -
 class CustomerDirectory:
     """Customer code -> (id, currency, payment terms), loaded on demand and kept for the file."""
 
+    PRELOAD_LIMIT = 500_000  # up to this many customers, one query reads them all
+
     def __init__(self, session: Session) -> None:
         self._session = session
         self._known: dict[str, tuple[int, str, str] | None] = {}
+        self._complete = False
+        count = session.scalar(select(func.count()).select_from(Customer)) or 0
+        if count <= self.PRELOAD_LIMIT:
+            stmt = select(Customer.code, Customer.id, Customer.currency, Customer.payment_terms)
+            for code, customer_id, currency, terms in session.execute(stmt):
+                self._known[code] = (customer_id, currency, terms)
+            self._complete = True
 
     def load(self, codes: Iterable[str]) -> None:
+        if self._complete:
+            return
         missing = [c for c in set(codes) if c not in self._known]
         if not missing:
             return
@@ -41,6 +52,8 @@ class CustomerDirectory:
 
     def get(self, code: str) -> tuple[int, str, str] | None:
         if code not in self._known:
+            if self._complete:
+                return None
             self.load([code])
         return self._known[code]
 

@@ -191,24 +191,50 @@ def resolve_columns(
 # ---------------------------------------------------------------- parsing rows
 
 
-def _parse_row(
-    row: int, raw: list[str | None], plan: list[tuple[FieldSpec, int, str]], width: int
-) -> Record | RowError:
+_MEMO_LIMIT = 20_000
+
+
+class _Cell:
+    """How one field is read from its column. Parsed values are remembered per cell text:
+    customer codes, dates, currencies and terms repeat across millions of rows."""
+
+    __slots__ = ("header", "index", "memo", "name", "parser", "required")
+
+    def __init__(self, spec_field: FieldSpec, index: int, header: str) -> None:
+        self.name = spec_field.name
+        self.parser = spec_field.parser
+        self.required = spec_field.required
+        self.index = index
+        self.header = header
+        self.memo: dict[str, Any] = {}
+
+
+def _parse_row(row: int, raw: list[str | None], plan: list[_Cell], width: int) -> Record | RowError:
     if len(raw) > width:
         return RowError(row, None, f"the row has {len(raw) - width} more cells than the header")
     values: dict[str, Any] = {}
-    for spec_field, index, header in plan:
-        cell = raw[index]
-        text = cell.strip() if cell is not None else ""
+    for cell in plan:
+        text = raw[cell.index]
+        if text is not None:
+            text = text.strip()
         if not text:
-            if spec_field.required:
-                return RowError(row, header, f"{spec_field.name} is required but empty")
+            if cell.required:
+                return RowError(row, cell.header, f"{cell.name} is required but empty")
             continue
-        try:
-            values[spec_field.name] = spec_field.parser(text)
-        except ValueError as exc:
-            return RowError(row, header, str(exc))
+        memo = cell.memo
+        value = memo.get(text, _UNPARSED)
+        if value is _UNPARSED:
+            try:
+                value = cell.parser(text)
+            except ValueError as exc:
+                return RowError(row, cell.header, str(exc))
+            if len(memo) < _MEMO_LIMIT:
+                memo[text] = value
+        values[cell.name] = value
     return Record(row, values, raw)
+
+
+_UNPARSED = object()
 
 
 def _groups(
@@ -325,7 +351,8 @@ def _run_import(
         )
         batch = _open_batch(session, actor, entity, path)
         plan = [
-            (spec.by_name[name], index, table.headers[index]) for name, index in columns.items()
+            _Cell(spec.by_name[name], index, table.headers[index])
+            for name, index in columns.items()
         ]
         width = len(table.headers)
         total = ctx.expected_rows
