@@ -82,3 +82,38 @@ def record_many(session: Session, actor: Actor, events: list[dict[str, Any]]) ->
     ]
     session.execute(insert(AuditEvent), rows)
     return len(rows)
+
+
+def apply_update(
+    session: Session,
+    actor: Actor,
+    obj: Any,
+    values: Mapping[str, Any],
+    *,
+    action: str,
+    subject_type: str,
+    customer_id: int | None,
+    fields: Iterable[str],
+) -> bool:
+    """Set ``values`` on ``obj``; when anything changed, flush and record the changed fields
+    before and after. Returns whether anything changed."""
+    fields = tuple(fields)
+    if all(getattr(obj, k) == v for k, v in values.items()):
+        return False
+    before = snapshot(obj, fields)
+    for key, value in values.items():
+        setattr(obj, key, value)
+    session.flush()
+    after = snapshot(obj, fields)
+    difference = changed(before, after)
+    record(
+        session,
+        actor,
+        action,
+        subject_type=subject_type,
+        subject_id=obj.id,
+        customer_id=customer_id,
+        before={k: before[k] for k in difference},
+        after=difference,
+    )
+    return True

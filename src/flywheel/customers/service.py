@@ -112,24 +112,17 @@ def update_customer(
 ) -> tuple[Customer, bool]:
     customer = get_customer(session, customer_id)
     values = _customer_values(session, data, self_id=customer.id)
-    before = audit.snapshot(customer, CUSTOMER_FIELDS)
-    if all(getattr(customer, k) == v for k, v in values.items()):
-        return customer, False
-    for key, value in values.items():
-        setattr(customer, key, value)
-    session.flush()
-    after = audit.snapshot(customer, CUSTOMER_FIELDS)
-    audit.record(
+    changed = audit.apply_update(
         session,
         actor,
-        "customer.updated",
+        customer,
+        values,
+        action="customer.updated",
         subject_type="customer",
-        subject_id=customer.id,
         customer_id=customer.id,
-        before={k: before[k] for k in audit.changed(before, after)},
-        after=audit.changed(before, after),
+        fields=CUSTOMER_FIELDS,
     )
-    return customer, True
+    return customer, changed
 
 
 def add_contact(session: Session, *, actor: Actor, data: ContactIn) -> Contact:
@@ -158,23 +151,17 @@ def update_contact(
     if contact is None:
         raise NotFound(f"contact {contact_id} not found", contact_id=contact_id)
     values = {k: (v.value if hasattr(v, "value") else v) for k, v in data.model_dump().items()}
-    if all(getattr(contact, k) == v for k, v in values.items()):
-        return contact, False
-    before = audit.snapshot(contact, CONTACT_FIELDS)
-    for key, value in values.items():
-        setattr(contact, key, value)
-    session.flush()
-    audit.record(
+    changed = audit.apply_update(
         session,
         actor,
-        "contact.updated",
+        contact,
+        values,
+        action="contact.updated",
         subject_type="contact",
-        subject_id=contact.id,
         customer_id=contact.customer_id,
-        before=before,
-        after=audit.snapshot(contact, CONTACT_FIELDS),
+        fields=CONTACT_FIELDS,
     )
-    return contact, True
+    return contact, changed
 
 
 def touchpoint_reference(data: TouchpointIn) -> str:
@@ -234,23 +221,17 @@ def update_touchpoint(
     _check_contact(session, data)
     values = data.model_dump(exclude={"reference"})
     values["kind"] = data.kind.value
-    if all(getattr(touchpoint, k) == v for k, v in values.items()):
-        return touchpoint, False
-    before = audit.snapshot(touchpoint, TOUCHPOINT_FIELDS)
-    for key, value in values.items():
-        setattr(touchpoint, key, value)
-    session.flush()
-    audit.record(
+    changed = audit.apply_update(
         session,
         actor,
-        "touchpoint.updated",
+        touchpoint,
+        values,
+        action="touchpoint.updated",
         subject_type="touchpoint",
-        subject_id=touchpoint.id,
         customer_id=touchpoint.customer_id,
-        before=before,
-        after=audit.snapshot(touchpoint, TOUCHPOINT_FIELDS),
+        fields=TOUCHPOINT_FIELDS,
     )
-    return touchpoint, True
+    return touchpoint, changed
 
 
 # ---------------------------------------------------------------- customer 360

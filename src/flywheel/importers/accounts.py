@@ -6,6 +6,7 @@ A blank cell in a row that updates an existing record keeps the current value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +29,29 @@ from flywheel.users import service as users
 
 def _duplicates(ctx: ImportContext, group: list[Record], key: str) -> list[Result]:
     return [ctx.error(r, key, f"duplicate of row {group[0].row}") for r in group[1:]]
+
+
+def _guarded(
+    ctx: ImportContext,
+    session: Session,
+    record: Record,
+    write: Callable[[], Result],
+    on_refused: Callable[[], None] | None = None,
+) -> Result:
+    """Run one row's write in a savepoint; a refusal rolls it back and becomes the row's error."""
+    try:
+        with session.begin_nested():
+            return write()
+    except (FlywheelError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        if on_refused is not None:
+            on_refused()
+        if isinstance(exc, FlywheelError):
+            return _refused(ctx, record, exc, None)
+        return ctx.error(record, None, _first_error(exc))
+
+
+def _changed(changed: bool) -> Outcome:
+    return Outcome.UPDATED if changed else Outcome.UNCHANGED
 
 
 def _refused(
@@ -202,30 +226,26 @@ class CustomersHandler:
             )
             if k in values
         }
-        try:
-            with session.begin_nested():
-                if "owner" in values:
-                    base["owner_id"] = owners.resolve(session, values["owner"])
-                if "parent" in values:
-                    base["parent_id"] = parent_id
-                if "referred_by" in values:
-                    base["referred_by_id"] = referred_id
-                fields: dict[str, Any] = {**base, **plain}
-                data = CustomerIn(code=values["code"], **fields)
-                if current is None:
-                    customers.create_customer(session, actor=self.ctx.actor, data=data)
-                    result: Result = Outcome.INSERTED
-                else:
-                    _, changed = customers.update_customer(
-                        session, actor=self.ctx.actor, customer_id=current.id, data=data
-                    )
-                    result = Outcome.UPDATED if changed else Outcome.UNCHANGED
-        except FlywheelError as exc:
-            owners.row_refused()
-            return _refused(self.ctx, record, exc, None)
-        except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            owners.row_refused()
-            return self.ctx.error(record, None, _first_error(exc))
+
+        def write() -> Result:
+            if "owner" in values:
+                base["owner_id"] = owners.resolve(session, values["owner"])
+            if "parent" in values:
+                base["parent_id"] = parent_id
+            if "referred_by" in values:
+                base["referred_by_id"] = referred_id
+            fields: dict[str, Any] = {**base, **plain}
+            data = CustomerIn(code=values["code"], **fields)
+            if current is None:
+                customers.create_customer(session, actor=self.ctx.actor, data=data)
+                return Outcome.INSERTED
+            else:
+                _, changed = customers.update_customer(
+                    session, actor=self.ctx.actor, customer_id=current.id, data=data
+                )
+                return _changed(changed)
+
+        result = _guarded(self.ctx, session, record, write, on_refused=owners.row_refused)
         owners.row_done()
         return result
 
@@ -281,20 +301,18 @@ class ContactsHandler:
             {"language": "zh"} if current is None else {k: getattr(current, k) for k in fields}
         )
         base.update({k: values[k] for k in fields if k in values})
-        try:
-            with session.begin_nested():
-                data = ContactIn(customer_id=customer[0], **base)
-                if current is None:
-                    customers.add_contact(session, actor=ctx.actor, data=data)
-                    return Outcome.INSERTED
-                _, changed = customers.update_contact(
-                    session, actor=ctx.actor, contact_id=current.id, data=data
-                )
-                return Outcome.UPDATED if changed else Outcome.UNCHANGED
-        except FlywheelError as exc:
-            return _refused(ctx, record, exc, None)
-        except ValueError as exc:
-            return ctx.error(record, None, _first_error(exc))
+
+        def write() -> Result:
+            data = ContactIn(customer_id=customer[0], **base)
+            if current is None:
+                customers.add_contact(session, actor=ctx.actor, data=data)
+                return Outcome.INSERTED
+            _, changed = customers.update_contact(
+                session, actor=ctx.actor, contact_id=current.id, data=data
+            )
+            return _changed(changed)
+
+        return _guarded(ctx, session, record, write)
 
     def finish(self, session: Session) -> None:
         return None
@@ -324,29 +342,27 @@ class OrdersHandler:
         if customer is None:
             return ctx.error(record, "customer", f"unknown customer {values['customer']}")
         current = sales.find_order(session, values["number"])
-        try:
-            with session.begin_nested():
-                data = OrderIn(
-                    number=values["number"],
-                    customer_id=customer[0],
-                    order_date=values["order_date"],
-                    amount=values["amount"],
-                    currency=values.get("currency") or customer[1],
-                    status=values.get("status") or (current.status if current else "open"),
-                    delivered_on=values.get("delivered_on")
-                    or (current.delivered_on if current else None),
-                )
-                if current is None:
-                    sales.create_order(session, actor=ctx.actor, data=data)
-                    return Outcome.INSERTED
-                _, changed = sales.update_order(
-                    session, actor=ctx.actor, order_id=current.id, data=data
-                )
-                return Outcome.UPDATED if changed else Outcome.UNCHANGED
-        except FlywheelError as exc:
-            return _refused(ctx, record, exc, None)
-        except ValueError as exc:
-            return ctx.error(record, None, _first_error(exc))
+
+        def write() -> Result:
+            data = OrderIn(
+                number=values["number"],
+                customer_id=customer[0],
+                order_date=values["order_date"],
+                amount=values["amount"],
+                currency=values.get("currency") or customer[1],
+                status=values.get("status") or (current.status if current else "open"),
+                delivered_on=values.get("delivered_on")
+                or (current.delivered_on if current else None),
+            )
+            if current is None:
+                sales.create_order(session, actor=ctx.actor, data=data)
+                return Outcome.INSERTED
+            _, changed = sales.update_order(
+                session, actor=ctx.actor, order_id=current.id, data=data
+            )
+            return _changed(changed)
+
+        return _guarded(ctx, session, record, write)
 
     def finish(self, session: Session) -> None:
         return None
@@ -387,46 +403,40 @@ class TouchpointsHandler:
                     f"{values['contact']} is not a contact of {values['customer']}",
                 )
             contact_id = contact.id
-        try:
-            with session.begin_nested():
-                user_id = people.resolve(session, values["user"]) if "user" in values else None
-                data = TouchpointIn(
-                    reference=values.get("reference"),
-                    customer_id=customer[0],
-                    contact_id=contact_id,
-                    user_id=user_id,
-                    kind=values["kind"],
-                    occurred_at=values["occurred_at"],
-                    summary=values.get("summary"),
-                    satisfaction=values.get("satisfaction"),
+
+        def write() -> Result:
+            user_id = people.resolve(session, values["user"]) if "user" in values else None
+            data = TouchpointIn(
+                reference=values.get("reference"),
+                customer_id=customer[0],
+                contact_id=contact_id,
+                user_id=user_id,
+                kind=values["kind"],
+                occurred_at=values["occurred_at"],
+                summary=values.get("summary"),
+                satisfaction=values.get("satisfaction"),
+            )
+            reference = data.reference or customers.touchpoint_reference(data)
+            if reference in self.seen:
+                return ctx.error(record, "reference", f"duplicate of row {self.seen[reference]}")
+            self.seen[reference] = record.row
+            current = session.scalars(
+                select(Touchpoint).where(Touchpoint.reference == reference)
+            ).one_or_none()
+            if current is None:
+                customers.log_touchpoint(
+                    session,
+                    actor=ctx.actor,
+                    data=data.model_copy(update={"reference": reference}),
                 )
-                reference = data.reference or customers.touchpoint_reference(data)
-                if reference in self.seen:
-                    return ctx.error(
-                        record, "reference", f"duplicate of row {self.seen[reference]}"
-                    )
-                self.seen[reference] = record.row
-                current = session.scalars(
-                    select(Touchpoint).where(Touchpoint.reference == reference)
-                ).one_or_none()
-                if current is None:
-                    customers.log_touchpoint(
-                        session,
-                        actor=ctx.actor,
-                        data=data.model_copy(update={"reference": reference}),
-                    )
-                    result: Result = Outcome.INSERTED
-                else:
-                    _, changed = customers.update_touchpoint(
-                        session, actor=ctx.actor, touchpoint_id=current.id, data=data
-                    )
-                    result = Outcome.UPDATED if changed else Outcome.UNCHANGED
-        except FlywheelError as exc:
-            people.row_refused()
-            return _refused(ctx, record, exc, None)
-        except ValueError as exc:
-            people.row_refused()
-            return ctx.error(record, None, _first_error(exc))
+                return Outcome.INSERTED
+            else:
+                _, changed = customers.update_touchpoint(
+                    session, actor=ctx.actor, touchpoint_id=current.id, data=data
+                )
+                return _changed(changed)
+
+        result = _guarded(ctx, session, record, write, on_refused=people.row_refused)
         people.row_done()
         return result
 

@@ -50,19 +50,24 @@ def _run(
     session = session_factory()()
     actor = Actor.system(f"import:{path.name}")
     today = datetime.now(UTC).date()
+
+    def run(progress: Any = None) -> ImportResult:
+        return import_file(
+            session,
+            entity=entity,
+            path=path,
+            actor=actor,
+            today=today,
+            mapping=mapping,
+            strict=strict,
+            dry_run=dry_run,
+            sheet=sheet,
+            progress=progress,
+        )
+
     try:
         if as_json:
-            result = import_file(
-                session,
-                entity=entity,
-                path=path,
-                actor=actor,
-                today=today,
-                mapping=mapping,
-                strict=strict,
-                dry_run=dry_run,
-                sheet=sheet,
-            )
+            result = run()
         else:
             with Progress(
                 TextColumn(f"importing {entity}"),
@@ -73,22 +78,7 @@ def _run(
                 transient=True,
             ) as bar:
                 task = bar.add_task(entity, total=None)
-
-                def progress(done: int, total: int | None) -> None:
-                    bar.update(task, completed=done, total=total)
-
-                result = import_file(
-                    session,
-                    entity=entity,
-                    path=path,
-                    actor=actor,
-                    today=today,
-                    mapping=mapping,
-                    strict=strict,
-                    dry_run=dry_run,
-                    sheet=sheet,
-                    progress=progress,
-                )
+                result = run(lambda done, total: bar.update(task, completed=done, total=total))
         if dry_run:
             session.rollback()
         else:

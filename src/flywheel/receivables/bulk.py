@@ -13,9 +13,8 @@ from flywheel.audit import service as audit
 from flywheel.auth.actor import Actor
 from flywheel.config import AllocationOrder, get_settings
 from flywheel.kit.batches import chunks
-from flywheel.models.enums import PaymentStatus
 from flywheel.models.receivables import ZERO, Installment, Invoice, Payment
-from flywheel.receivables import allocation
+from flywheel.receivables import allocation, service
 from flywheel.receivables.repository import SETTLEABLE
 from flywheel.receivables.schemas import PaymentCreate
 
@@ -33,17 +32,7 @@ def record_payments(
     ``currencies`` gives each customer's currency, used when a payment names none.
     """
     payments = [
-        Payment(
-            reference=item.reference,
-            customer_id=item.customer_id,
-            received_on=item.received_on,
-            amount=item.amount,
-            currency=item.currency or currencies[item.customer_id],
-            method=item.method.value,
-            invoice_reference=item.invoice_number,
-            allocated_amount=ZERO,
-            status=PaymentStatus.UNALLOCATED.value,
-        )
+        service.new_payment(item, currency=item.currency or currencies[item.customer_id])
         for item in data
     ]
     session.add_all(payments)

@@ -318,17 +318,7 @@ def record_payment(session: Session, *, actor: Actor, data: PaymentCreate) -> Pa
     customer = customers.get_customer(session, data.customer_id)
     if repository.get_payment_by_reference(session, data.reference) is not None:
         raise Conflict(f"payment {data.reference} already exists", reference=data.reference)
-    payment = Payment(
-        reference=data.reference,
-        customer_id=customer.id,
-        received_on=data.received_on,
-        amount=data.amount,
-        currency=data.currency or customer.currency,
-        method=data.method.value,
-        invoice_reference=data.invoice_number,
-        allocated_amount=ZERO,
-        status="unallocated",
-    )
+    payment = new_payment(data, currency=data.currency or customer.currency)
     session.add(payment)
     session.flush()
     applied = auto_allocate(session, payment=payment)
@@ -342,6 +332,21 @@ def record_payment(session: Session, *, actor: Actor, data: PaymentCreate) -> Pa
         after={**audit.snapshot(payment, PAYMENT_FIELDS), "allocations": applied},
     )
     return payment
+
+
+def new_payment(data: PaymentCreate, *, currency: str) -> Payment:
+    """A payment row before any allocation (the caller adds it to the session)."""
+    return Payment(
+        reference=data.reference,
+        customer_id=data.customer_id,
+        received_on=data.received_on,
+        amount=data.amount,
+        currency=currency,
+        method=data.method.value,
+        invoice_reference=data.invoice_number,
+        allocated_amount=ZERO,
+        status="unallocated",
+    )
 
 
 def auto_allocate(session: Session, *, payment: Payment) -> list[dict[str, str]]:

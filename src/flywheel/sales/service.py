@@ -73,20 +73,14 @@ def update_order(
     if order is None:
         raise NotFound(f"order {order_id} not found")
     values = _values(session, data)
-    if all(getattr(order, k) == v for k, v in values.items()):
-        return order, False
-    before = audit.snapshot(order, ORDER_FIELDS)
-    for key, value in values.items():
-        setattr(order, key, value)
-    session.flush()
-    audit.record(
+    changed = audit.apply_update(
         session,
         actor,
-        "order.updated",
+        order,
+        values,
+        action="order.updated",
         subject_type="order",
-        subject_id=order.id,
         customer_id=order.customer_id,
-        before=before,
-        after=audit.snapshot(order, ORDER_FIELDS),
+        fields=ORDER_FIELDS,
     )
-    return order, True
+    return order, changed
