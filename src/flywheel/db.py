@@ -127,6 +127,8 @@ def reserve_ids(session: Session, table: str, count: int) -> list[int]:
 def _convert_column(values: list[Any], process: Any) -> list[Any]:
     """Bind-process one column. Constant columns (zero amounts, a status, a timestamp) are
     converted once; columns of few distinct values (dates) once per value."""
+    if not values:
+        return values
     first = values[0]
     if values.count(first) == len(values):
         return [None if first is None else process(first)] * len(values)
@@ -137,12 +139,45 @@ def _convert_column(values: list[Any], process: Any) -> list[Any]:
     return [None if v is None else process(v) for v in values]
 
 
+def storage_converters(session: Session, table: Any, columns: Sequence[str]) -> list[Any]:
+    """The bind processors of ``columns`` on this session's database (None: stored as given)."""
+    dialect = session.get_bind().dialect
+    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+
+
+def to_storage(values: list[Any], process: Any, memo: dict[Any, Any] | None = None) -> list[Any]:
+    """One column of values in the form the database driver takes. A ``memo`` kept by the
+    caller across batches converts each repeated value (a date, say) only once."""
+    if process is None:
+        return values
+    if memo is None:
+        return _convert_column(values, process)
+    get = memo.get
+    stored = [get(value, _MISSING) for value in values]
+    for position, found in enumerate(stored):
+        if found is _MISSING:
+            value = values[position]
+            found = stored[position] = None if value is None else process(value)
+            if len(memo) < 100_000:
+                memo[value] = found
+    return stored
+
+
+_MISSING = object()
+
+
 def bulk_insert(
-    session: Session, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    session: Session,
+    table: Any,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    converted: bool = False,
 ) -> None:
-    """Insert many rows with one DBAPI executemany, converting each value with the column
-    type's own bind processor (Money to cents on SQLite, dates to text …) but without the
-    per-row statement machinery, which costs more than the database itself for millions of rows.
+    """Insert many rows with one DBAPI executemany (COPY on PostgreSQL), converting each value
+    with the column type's own bind processor (Money to cents on SQLite, dates to text …) but
+    without the per-row statement machinery, which costs more than the database itself for
+    millions of rows. With ``converted`` the rows already hold driver values (``to_storage``).
     """
     if not rows:
         return
@@ -156,11 +191,14 @@ def bulk_insert(
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"
     )
-    columns_data: list[list[Any]] = [list(col) for col in zip(*rows, strict=True)]
-    for index, process in enumerate(processors):
-        if process is not None:
-            columns_data[index] = _convert_column(columns_data[index], process)
-    converted = list(zip(*columns_data, strict=True))
+    if converted:
+        stored: list[Any] = list(rows)
+    else:
+        columns_data: list[list[Any]] = [list(col) for col in zip(*rows, strict=True)]
+        for index, process in enumerate(processors):
+            if process is not None:
+                columns_data[index] = _convert_column(columns_data[index], process)
+        stored = list(zip(*columns_data, strict=True))
     if dialect.name == "postgresql":
         # COPY is several times faster than any INSERT on PostgreSQL.
         driver = connection.connection.driver_connection
@@ -169,10 +207,10 @@ def bulk_insert(
             driver.cursor() as cursor,
             cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
         ):
-            for row in converted:
+            for row in stored:
                 copy.write_row(row)
         return
-    connection.exec_driver_sql(statement, converted)
+    connection.exec_driver_sql(statement, stored)
 
 
 def defer_indexes(session: Session, tables: Sequence[Any]) -> list[Any]:

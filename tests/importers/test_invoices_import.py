@@ -246,9 +246,9 @@ def test_large_sqlite_import_rebuilds_the_indexes_it_deferred(
 ) -> None:
     from sqlalchemy import inspect
 
-    from flywheel.importers import ledger
+    from flywheel.importers import invoices
 
-    monkeypatch.setattr(ledger, "LARGE_IMPORT_ROWS", 2)
+    monkeypatch.setattr(invoices, "LARGE_IMPORT_ROWS", 2)
     make_customer(session, code="L1")
     path = write_csv(
         tmp_path / "large.csv",

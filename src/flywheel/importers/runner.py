@@ -329,16 +329,15 @@ def _run_import(
     spec = ENTITIES[entity]
     started = time.perf_counter()
     explicit = parse_map_options(mapping or [])
-    try:
-        table = tabular.open_table(path, sheet=sheet)
-    except (OSError, ValueError) as exc:
-        raise FileUnreadable(f"{path}: {exc}", file=str(path)) from exc
+    table = _open(path, sheet)
     with table:
         columns, ignored = resolve_columns(spec, table.headers, explicit)
         ctx = ImportContext(
-            actor=actor, today=today, columns={f: table.headers[i] for f, i in columns.items()}
+            actor=actor,
+            today=today,
+            columns={f: table.headers[i] for f, i in columns.items()},
+            expected_rows=table.total_rows_hint,
         )
-        ctx.expected_rows = table.total_rows_hint
         handler = handler_factory(ctx)
         result = ImportResult(
             entity=entity,
@@ -350,72 +349,42 @@ def _run_import(
             ignored_columns=ignored,
         )
         batch = _open_batch(session, actor, entity, path)
-        plan = [
-            _Cell(spec.by_name[name], index, table.headers[index])
-            for name, index in columns.items()
-        ]
-        width = len(table.headers)
-        total = ctx.expected_rows
-        rows_read = 0
-
-        def parsed() -> Iterator[Record | RowError]:
-            nonlocal rows_read
-            for row_number, raw in table.rows():
-                rows_read += 1
-                item = _parse_row(row_number, raw, plan, width)
-                if isinstance(item, RowError):
-                    raw_by_row[row_number] = raw
-                yield item
-                if progress is not None and rows_read % 2000 == 0:
-                    progress(rows_read, total)
-
-        errors: list[RowError] = []
-        raw_by_row: dict[int, list[str | None]] = {}
-        rejected_rows: dict[int, list[str | None]] = {}
-        pending: list[list[Record]] = []
-        pending_rows = 0
-
-        def flush() -> None:
-            nonlocal pending, pending_rows
-            if not pending:
-                return
-            outcomes = handler.process(session, pending)
-            for group, group_outcomes in zip(pending, outcomes, strict=True):
-                for record, outcome in zip(group, group_outcomes, strict=True):
-                    if isinstance(outcome, RowError):
-                        errors.append(outcome)
-                        rejected_rows[record.row] = record.raw
-                    elif outcome is Outcome.INSERTED:
-                        result.inserted += 1
-                    elif outcome is Outcome.UPDATED:
-                        result.updated += 1
-                    else:
-                        result.unchanged += 1
-            pending, pending_rows = [], 0
-
+        tally = _Tally(result)
         try:
-            for group in _groups(parsed(), handler.group_by, errors):
-                pending.append(group)
-                pending_rows += len(group)
-                if not handler.whole_file and pending_rows >= batch_size:
-                    flush()
-            flush()
+            if _use_pipeline(session, handler, ctx):
+                from flywheel.importers import pipeline
+
+                result.rows = pipeline.run(
+                    session,
+                    handler,
+                    tally,
+                    entity=entity,
+                    path=path,
+                    sheet=sheet,
+                    explicit=explicit,
+                    today=today,
+                    batch_size=batch_size,
+                    progress=progress,
+                )
+            else:
+                result.rows = _run_inline(
+                    session, handler, table, columns, tally, batch_size, progress
+                )
             handler.finish(session)
         finally:
             close = getattr(handler, "close", None)
             if close is not None:
                 close()
         if progress is not None:
-            progress(rows_read, rows_read)
+            progress(result.rows, result.rows)
 
-    result.rows = rows_read
-    errors.sort(key=lambda e: e.row)
+    errors = sorted(tally.errors, key=lambda e: e.row)
     result.errors = errors
     result.rejected = len({e.row for e in errors})
     result.users_created = ctx.users_created
     target = rejects_path(path)
     if errors:
-        _write_rejects(target, table.headers, errors, raw_by_row, rejected_rows)
+        _write_rejects(target, table.headers, errors, tally.raw)
         result.rejects_file = str(target)
     elif target.exists():
         target.unlink()  # a stale rejects file from an earlier run would mislead
@@ -430,17 +399,130 @@ def _run_import(
     return result
 
 
-def _write_rejects(
-    target: Path,
-    headers: list[str],
+# Files from this many rows on are read and checked in a second process (``pipeline``) while
+# this one writes, when the handler splits its work into ``prepare`` and ``apply``.
+PIPELINE_ROWS = 200_000
+
+
+def _use_pipeline(session: Session, handler: Handler, ctx: ImportContext) -> bool:
+    if not hasattr(handler, "prepare") or (ctx.expected_rows or 0) < PIPELINE_ROWS:
+        return False
+    url = session.get_bind().engine.url
+    # A second process cannot see an in-memory database.
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+
+
+def _open(path: Path, sheet: str | None) -> tabular.Table:
+    try:
+        return tabular.open_table(path, sheet=sheet)
+    except (OSError, ValueError) as exc:
+        raise FileUnreadable(f"{path}: {exc}", file=str(path)) from exc
+
+
+class _Tally:
+    """Counts the outcome of every row and keeps the errors with their raw cells."""
+
+    def __init__(self, result: ImportResult) -> None:
+        self.result = result
+        self.errors: list[RowError] = []
+        self.raw: dict[int, list[str | None]] = {}
+
+    def parse_errors(self, errors: list[RowError], raw: dict[int, list[str | None]]) -> None:
+        self.errors.extend(errors)
+        self.raw.update(raw)
+
+    def outcomes(
+        self,
+        rows: list[list[int]],
+        outcomes: list[list[Result]],
+        raw: Callable[[int], list[str | None] | None],
+    ) -> None:
+        result = self.result
+        for group_rows, group_outcomes in zip(rows, outcomes, strict=True):
+            for row, outcome in zip(group_rows, group_outcomes, strict=True):
+                if isinstance(outcome, RowError):
+                    self.errors.append(outcome)
+                    self.raw[row] = raw(row) or []
+                elif outcome is Outcome.INSERTED:
+                    result.inserted += 1
+                elif outcome is Outcome.UPDATED:
+                    result.updated += 1
+                else:
+                    result.unchanged += 1
+
+
+def read_groups(
+    table: tabular.Table,
+    columns: dict[str, int],
+    spec: EntitySpec,
+    group_by: str | None,
     errors: list[RowError],
     raw_by_row: dict[int, list[str | None]],
-    rejected_rows: dict[int, list[str | None]],
+    counter: list[int],
+) -> Iterator[list[Record]]:
+    """The file's records, grouped; rows that fail to parse go to ``errors`` with their cells.
+    ``counter[0]`` counts the rows read (a list so the caller sees it move)."""
+    plan = [
+        _Cell(spec.by_name[name], index, table.headers[index]) for name, index in columns.items()
+    ]
+    width = len(table.headers)
+
+    def parsed() -> Iterator[Record | RowError]:
+        for row_number, raw in table.rows():
+            counter[0] += 1
+            item = _parse_row(row_number, raw, plan, width)
+            if isinstance(item, RowError):
+                raw_by_row[row_number] = raw
+            yield item
+
+    return _groups(parsed(), group_by, errors)
+
+
+def _run_inline(
+    session: Session,
+    handler: Handler,
+    table: tabular.Table,
+    columns: dict[str, int],
+    tally: _Tally,
+    batch_size: int,
+    progress: ProgressCallback | None,
+) -> int:
+    counter = [0]
+    errors: list[RowError] = []
+    raw_by_row: dict[int, list[str | None]] = {}
+    pending: list[list[Record]] = []
+    pending_rows = 0
+    total = table.total_rows_hint
+
+    def flush() -> None:
+        nonlocal pending, pending_rows
+        if pending:
+            by_row = {r.row: r.raw for g in pending for r in g}
+            outcomes = handler.process(session, pending)
+            tally.outcomes([[r.row for r in g] for g in pending], outcomes, by_row.get)
+        pending, pending_rows = [], 0
+        if progress is not None:
+            progress(counter[0], total)
+
+    for group in read_groups(
+        table, columns, handler.spec, handler.group_by, errors, raw_by_row, counter
+    ):
+        pending.append(group)
+        pending_rows += len(group)
+        if not handler.whole_file and pending_rows >= batch_size:
+            flush()
+    flush()
+    tally.parse_errors(errors, raw_by_row)
+    return counter[0]
+
+
+def _write_rejects(
+    target: Path, headers: list[str], errors: list[RowError], raw: dict[int, list[str | None]]
 ) -> None:
     rows: list[list[Any]] = []
     for error in errors:
-        raw = rejected_rows.get(error.row) or raw_by_row.get(error.row) or []
-        cells = list(raw) + [None] * max(0, len(headers) - len(raw))
+        cells = list(raw.get(error.row) or [])
+        cells += [None] * max(0, len(headers) - len(cells))
         rows.append([error.row, error.column or "", error.reason, *cells])
     tabular.write_csv(target, ["row", "column", "reason", *headers], rows)
 

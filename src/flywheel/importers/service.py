@@ -16,7 +16,8 @@ from flywheel.importers.accounts import (
     OrdersHandler,
     TouchpointsHandler,
 )
-from flywheel.importers.ledger import CreditNotesHandler, InvoicesHandler, PaymentsHandler
+from flywheel.importers.invoices import InvoicesHandler
+from flywheel.importers.ledger import CreditNotesHandler, PaymentsHandler
 from flywheel.importers.runner import (
     Handler,
     ImportContext,
@@ -48,6 +49,7 @@ def import_file(
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
     sheet: str | None = None,
+    batch_size: int | None = None,
 ) -> ImportResult:
     """Import one file in the caller's transaction. The caller commits, or rolls back for a
     dry run and when ``ImportRejected`` (strict) or any other error is raised."""
@@ -61,7 +63,7 @@ def import_file(
         mapping=mapping,
         strict=strict,
         dry_run=dry_run,
-        batch_size=get_settings().import_batch_size,
+        batch_size=batch_size or get_settings().import_batch_size,
         progress=progress,
         sheet=sheet,
     )

@@ -224,7 +224,9 @@ _CENT = Decimal("0.01")
 
 def amount_value(text: str) -> Decimal:
     if _PLAIN_AMOUNT.match(text):
-        return Decimal(text.replace(",", "")).quantize(_CENT)
+        amount = Decimal(text.replace(",", "") if "," in text else text)
+        # "1234.50" already has its two decimals; only "1234" and "1234.5" need rounding.
+        return amount if len(text) > 3 and text[-3] == "." else amount.quantize(_CENT)
     return parse.parse_amount(text)
 
 
@@ -292,6 +294,8 @@ def satisfaction(text: str) -> int:
 def identifier(text: str) -> str:
     """A code, number or reference: trimmed, at most 64 characters, no inner line breaks."""
     value = text.strip()
+    if len(value) <= 64 and value.isascii() and value.isprintable() and not value.endswith(".0"):
+        return value  # the common case, decided in one pass
     if len(value) > 64:
         raise ValueError(f"longer than 64 characters ({len(value)})")
     if "\n" in value or "\r" in value:
