@@ -177,7 +177,6 @@ def test_parse_datetime_rejects(text: str, message: str) -> None:
         ("1234.5", "1234.50", None),
         ("1234", "1234.00", None),
         ("1,234.50", "1234.50", None),
-        ("1,234,567.891", "1234567.89", None),
         ("1,23,456.00", "123456.00", None),
         ("¥1,234.50", "1234.50", "CNY"),
         ("￥1,234.50", "1234.50", "CNY"),
@@ -191,8 +190,6 @@ def test_parse_datetime_rejects(text: str, message: str) -> None:
         ("USD 1,234.50", "1234.50", "USD"),
         ("1,234.50 USD", "1234.50", "USD"),
         ("1,234.50美元", "1234.50", "USD"),
-        ("€1.234", "1.23", "EUR"),
-        ("EUR 99.999", "100.00", "EUR"),
         ("HK$1,000", "1000.00", "HKD"),
         ("HKD 1,000", "1000.00", "HKD"),
         ("1000港币", "1000.00", "HKD"),
@@ -211,7 +208,6 @@ def test_parse_datetime_rejects(text: str, message: str) -> None:
         ("+1,234.50", "1234.50", None),
         ("1.2345e3", "1234.50", None),
         ("1.2345E+03", "1234.50", None),
-        ("1.5E-2", "0.02", None),
         ("100元", "100.00", "CNY"),
         ("100 元", "100.00", "CNY"),
         ("¥100元", "100.00", "CNY"),
@@ -219,11 +215,6 @@ def test_parse_datetime_rejects(text: str, message: str) -> None:
         ("1.5万元", "15000.00", "CNY"),
         ("￥1.5万", "15000.00", "CNY"),
         ("2亿", "200000000.00", None),
-        ("0.005", "0.01", None),
-        ("0.004", "0.00", None),
-        ("2.675", "2.68", None),
-        ("-2.675", "-2.68", None),
-        ("-0.001", "0.00", None),
         (".5", "0.50", None),
         ("0", "0.00", None),
     ],
@@ -234,8 +225,12 @@ def test_parse_amount_accepts(text: str, amount: str, currency: str | None) -> N
 
 
 def test_parse_amount_never_shows_a_negative_zero() -> None:
-    assert str(parse_amount("-0.001")) == "0.00"
+    assert str(parse_amount("-0.00")) == "0.00"
     assert str(parse_amount("(0)")) == "0.00"
+
+
+def test_trailing_zeros_beyond_the_cents_are_not_decimals() -> None:
+    assert parse_amount("1,234.500") == Decimal("1234.50")
 
 
 @pytest.mark.parametrize(
@@ -270,6 +265,12 @@ def test_parse_amount_never_shows_a_negative_zero() -> None:
         ("ABC 12", "is not an amount"),
         ("12 34", "is not an amount"),
         ("0x1F", "is not an amount"),
+        ("1,234,567.891", "has more than two decimals"),
+        ("€1.234", "has more than two decimals"),
+        ("EUR 99.999", "has more than two decimals"),
+        ("1.5E-2", "has more than two decimals"),
+        ("0.005", "has more than two decimals"),
+        ("-2.675", "has more than two decimals"),
     ],
 )
 def test_parse_amount_rejects_with_a_clear_message(text: str, message: str) -> None:
@@ -485,3 +486,9 @@ def test_clean_text(value: str | None, expected: str | None) -> None:
 )
 def test_normalize_header(text: str, expected: str) -> None:
     assert normalize_header(text) == expected
+
+
+def test_a_moment_with_an_offset_falls_on_the_local_business_day() -> None:
+    assert parse_date("2026-03-01T23:30:00Z") == date(2026, 3, 2)
+    assert parse_date("2026-03-01T23:30:00+08:00") == date(2026, 3, 1)
+    assert parse_date("2026-03-01 23:30") == date(2026, 3, 1)

@@ -196,8 +196,12 @@ class InvoicesHandler:
         if customer is None:
             return reject_all(first, "customer", f"unknown customer {head['customer']}")
         customer_id, customer_currency, customer_terms = customer
-        terms = head.get("payment_terms") or customer_terms
-        order_id = None
+        # A blank cell keeps what is stored; a new invoice takes the customer's defaults.
+        current = existing.get(head["number"])
+        terms = head.get("payment_terms") or (
+            current["payment_terms"] if current else customer_terms
+        )
+        order_id = current["order_id"] if current else None
         if "order" in head:
             order_id = orders.get(head["order"])
             if order_id is None:
@@ -213,7 +217,11 @@ class InvoicesHandler:
                     "installment_amount",
                     f"installment amount {part} differs from the invoice amount {amount}",
                 )
-            schedule.append((head.get("due_date") or due_date_for(terms, issued), amount))
+            due = head.get("due_date")
+            if due is None and current is not None and len(current["schedule"]) == 1:
+                same_basis = current["issue_date"] == issued and current["payment_terms"] == terms
+                due = current["schedule"][0][0] if same_basis else None
+            schedule.append((due or due_date_for(terms, issued), amount))
         else:
             for record in group:
                 due_date = record.values.get("due_date")
@@ -250,9 +258,9 @@ class InvoicesHandler:
             "issue_date": issued,
             "payment_terms": terms,
             "amount": amount,
-            "currency": head.get("currency") or customer_currency,
+            "currency": head.get("currency")
+            or (current["currency"] if current else customer_currency),
         }
-        current = existing.get(head["number"])
         if (
             current is not None
             and current["schedule"] == schedule

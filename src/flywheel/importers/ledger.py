@@ -62,16 +62,21 @@ class PaymentsHandler:
                 continue
             customer_id, currency, _ = customer
             currencies[customer_id] = currency
+            current = existing.get(values["reference"])
+            # A blank cell keeps what is stored; a new payment takes the defaults.
             data = PaymentCreate(
                 reference=values["reference"],
                 customer_id=customer_id,
                 received_on=values["received_on"],
                 amount=values["amount"],
-                currency=values.get("currency") or currency,
-                method=PaymentMethod(values.get("method", PaymentMethod.BANK_TRANSFER.value)),
-                invoice_number=values.get("invoice"),
+                currency=values.get("currency") or (current.currency if current else currency),
+                method=PaymentMethod(
+                    values.get("method")
+                    or (current.method if current else PaymentMethod.BANK_TRANSFER.value)
+                ),
+                invoice_number=values.get("invoice")
+                or (current.invoice_reference if current else None),
             )
-            current = existing.get(data.reference)
             rest = _duplicates(ctx, group, "reference")
             if current is None:
                 new_items.append(data)

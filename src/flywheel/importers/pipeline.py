@@ -61,10 +61,18 @@ def run(
     }
     # A fresh interpreter, not a fork: this process may hold threads and open connections.
     reader = subprocess.Popen(
-        [sys.executable, "-m", "flywheel.importers.pipeline", json.dumps(job)],
+        [sys.executable, "-m", "flywheel.importers.pipeline"],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
+    assert reader.stdin is not None
     assert reader.stdout is not None
+    # The job (with the database URL and its password) goes through a pipe, never argv.
+    try:
+        reader.stdin.write(json.dumps(job).encode("utf-8") + b"\n")
+        reader.stdin.close()
+    except BrokenPipeError:
+        pass  # the reader died at once; reading its output below reports it
     apply = getattr(handler, "apply")  # noqa: B009 (the Handler protocol leaves it optional)
     try:
         while True:
@@ -141,4 +149,4 @@ def _read(job: dict[str, Any], out: BinaryIO) -> None:
 
 if __name__ == "__main__":
     gc.disable()  # as in the writer: millions of short-lived objects, no cycles worth chasing
-    _read(json.loads(sys.argv[1]), sys.stdout.buffer)
+    _read(json.loads(sys.stdin.buffer.readline()), sys.stdout.buffer)

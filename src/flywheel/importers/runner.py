@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from flywheel.auth.actor import Actor
 from flywheel.errors import FileUnreadable, ImportFailed, ImportRejected
 from flywheel.importers.fields import ENTITIES, EntitySpec, FieldSpec
 from flywheel.kit import tabular
-from flywheel.kit.parse import normalize_header
+from flywheel.kit.parse import normalize_header, parse_amount_with_currency
 from flywheel.models.base import utcnow
 from flywheel.models.importers import ImportBatch
 
@@ -231,14 +232,47 @@ def _parse_row(row: int, raw: list[str | None], plan: list[_Cell], width: int) -
             if len(memo) < _MEMO_LIMIT:
                 memo[text] = value
         values[cell.name] = value
+    if "amount" in values:
+        for cell in plan:
+            text = raw[cell.index]
+            # Plain numbers, the common case, name no currency.
+            if cell.name == "amount" and text and not _PLAIN_NUMBER.match(text):
+                problem = _amount_currency(values, text)
+                if problem:
+                    return RowError(row, cell.header, problem)
     return Record(row, values, raw)
+
+
+def _amount_currency(values: dict[str, Any], text: str) -> str | None:
+    """A currency written in the amount cell ("USD 1,000") fills an empty currency column
+    and must agree with a filled one. Returns the reason when they disagree."""
+    try:
+        _, written = parse_amount_with_currency(text)
+    except ValueError:
+        return None
+    if written is None:
+        return None
+    stated = values.get("currency")
+    if stated is None:
+        values["currency"] = written
+        return None
+    if stated != written:
+        return f"the amount is in {written} but the currency column says {stated}"
+    return None
+
+
+_PLAIN_NUMBER = re.compile(r"^[\d.,\s+-]*$")
 
 
 _UNPARSED = object()
 
 
 def _groups(
-    records: Iterator[Record | RowError], group_by: str | None, errors: list[RowError]
+    records: Iterator[Record | RowError],
+    group_by: str | None,
+    errors: list[RowError],
+    raw_by_row: dict[int, list[str | None]],
+    key_header: str | None = None,
 ) -> Iterator[list[Record]]:
     """Consecutive records with the same key form a group; a key that comes back later is
     a duplicate and rejected, since the same natural key must not mean two things."""
@@ -266,11 +300,12 @@ def _groups(
             errors.append(
                 RowError(
                     item.row,
-                    group_by,
+                    key_header or group_by,
                     f"{key} already appeared on row {seen[key]}; rows of one "
                     f"{group_by} must be consecutive",
                 )
             )
+            raw_by_row[item.row] = item.raw
             current = []
             current_key = None
             continue
@@ -475,7 +510,8 @@ def read_groups(
                 raw_by_row[row_number] = raw
             yield item
 
-    return _groups(parsed(), group_by, errors)
+    key_header = table.headers[columns[group_by]] if group_by in columns else None
+    return _groups(parsed(), group_by, errors, raw_by_row, key_header)
 
 
 def _run_inline(

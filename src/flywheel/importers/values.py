@@ -7,6 +7,7 @@ message a user can act on. Parsers of values that repeat a lot (dates, terms, co
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -222,10 +223,15 @@ _PLAIN_AMOUNT = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?$")
 _CENT = Decimal("0.01")
 
 
+_MAX_AMOUNT = Decimal(10) ** 15  # the same bound as kit.parse: far beyond any invoice
+
+
 def amount_value(text: str) -> Decimal:
     if _PLAIN_AMOUNT.match(text):
         amount = Decimal(text.replace(",", "") if "," in text else text)
-        # "1234.50" already has its two decimals; only "1234" and "1234.5" need rounding.
+        if abs(amount) >= _MAX_AMOUNT:
+            raise ValueError(f"{text!r} is too large to be an amount")
+        # "1234.50" already has its two decimals; only "1234" and "1234.5" need the cents.
         return amount if len(text) > 3 and text[-3] == "." else amount.quantize(_CENT)
     return parse.parse_amount(text)
 
@@ -296,6 +302,10 @@ def identifier(text: str) -> str:
     value = text.strip()
     if len(value) <= 64 and value.isascii() and value.isprintable() and not value.endswith(".0"):
         return value  # the common case, decided in one pass
+    # Full-width letters and digits and invisible characters must not make a second key.
+    value = unicodedata.normalize("NFKC", parse.clean_text(value) or "")
+    if not value:
+        raise ValueError("is empty once invisible characters are removed")
     if len(value) > 64:
         raise ValueError(f"longer than 64 characters ({len(value)})")
     if "\n" in value or "\r" in value:

@@ -193,7 +193,8 @@ def _parse_moment(text: str) -> tuple[date, time | None, tzinfo | None]:
 
 
 def parse_date(text: str) -> date:
-    """The calendar date written in ``text``; a time of day or UTC offset after it is ignored.
+    """The calendar date written in ``text``; a time of day after it is ignored, unless it
+    carries a UTC offset: then the date is the one in Asia/Shanghai at that moment.
 
     Accepts ``2026-03-01``, ``2026/3/1``, ``2026.3.1``, ``2026-3-1``, ``20260301``,
     ``2026年3月1日`` (full-width digits and spaces too), ``2026-03-01 10:20:00``,
@@ -201,7 +202,11 @@ def parse_date(text: str) -> date:
     is 2026-03-01) and ``D/M/YYYY`` only when the day is above 12 (``25/3/2026``).
     Raises ``ValueError`` naming the value and the accepted formats.
     """
-    return _parse_moment(text)[0]
+    day, time_of_day, offset = _parse_moment(text)
+    if time_of_day is not None and offset is not None:
+        # A moment with its own offset falls on the business day of the local time zone.
+        return datetime.combine(day, time_of_day, tzinfo=offset).astimezone(DEFAULT_TZ).date()
+    return day
 
 
 def parse_datetime(text: str, *, tz: tzinfo = DEFAULT_TZ) -> datetime:
@@ -362,6 +367,9 @@ def parse_amount_with_currency(text: str) -> tuple[Decimal, str | None]:
     if value and value.adjusted() >= _MAX_INTEGER_DIGITS:
         raise ValueError(f"{text!r} is too large to be an amount")
     amount = value.quantize(_CENT, context=_AMOUNT_CONTEXT)
+    if amount != value:
+        # Rounding would hide a mistake: "1.234" is often a European 1,234.
+        raise ValueError(f"{text!r} has more than two decimals; money is kept in cents")
     if negative:
         amount = amount.copy_negate()
     # "-0.00" compares equal to zero but prints with a sign; nobody wants to see that.

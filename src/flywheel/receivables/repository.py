@@ -98,14 +98,11 @@ def get_installment(session: Session, installment_id: int) -> Installment | None
     return session.get(Installment, installment_id)
 
 
-def unallocated_payments(session: Session, customer_id: int, currency: str) -> Sequence[Payment]:
+def unallocated_payments(session: Session, customer_id: int) -> Sequence[Payment]:
+    """Payments of the customer with money left to apply, in every currency."""
     return session.scalars(
         select(Payment)
-        .where(
-            Payment.customer_id == customer_id,
-            Payment.currency == currency,
-            Payment.status != "allocated",
-        )
+        .where(Payment.customer_id == customer_id, Payment.status != "allocated")
         .order_by(Payment.received_on, Payment.id)
     ).all()
 

@@ -487,7 +487,7 @@ def apply_unallocated_credit(session: Session, *, actor: Actor, customer_id: int
     (after new invoices arrive). Returns how many payments took part."""
     touched = 0
     customer = customers.get_customer(session, customer_id)
-    for payment in repository.unallocated_payments(session, customer.id, customer.currency):
+    for payment in repository.unallocated_payments(session, customer.id):
         applied = auto_allocate(session, payment=payment)
         if applied:
             touched += 1
