@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from flywheel import __version__
 from flywheel.errors import FlywheelError, exit_code_for
@@ -38,7 +39,8 @@ def fail(error: FlywheelError, *, as_json: bool) -> typer.Exit:
     if as_json:
         print_json({"error": error.to_dict()})
     else:
-        err_console.print(f"[bold red]error[/] [{error.code}] {error.message}")
+        # Escaped: "[code]" and user text must not be read as rich markup.
+        err_console.print(f"[bold red]error[/] {escape(f'[{error.code}] {error.message}')}")
     return typer.Exit(exit_code_for(error))
 
 
@@ -62,12 +64,16 @@ def _register() -> None:
     from flywheel.demo.cli import demo
     from flywheel.importers.cli import app as import_app
     from flywheel.system_cli import init, status
+    from flywheel.users.cli import app as users_app
+    from flywheel.web.cli import serve
 
     app.command("init")(init)
     app.command("status")(status)
     app.command("demo")(demo)
+    app.command("serve")(serve)
     app.add_typer(import_app, name="import")
     app.add_typer(customers_app, name="customers")
+    app.add_typer(users_app, name="users")
 
 
 _register()

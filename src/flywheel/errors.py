@@ -65,6 +65,35 @@ class InvoiceLocked(Conflict):
     code = "invoice_locked"
 
 
+class Forbidden(FlywheelError):
+    code = "forbidden"
+    kind = "forbidden"
+
+
+class WeakPassword(ValidationFailed):
+    """A new password breaks the password policy; ``details["rule"]`` names the rule."""
+
+    code = "weak_password"
+
+
+class PasswordRequired(ValidationFailed):
+    code = "password_required"
+
+
+class WrongPassword(Forbidden):
+    code = "wrong_password"
+
+
+class LastAdmin(Conflict):
+    """Refused: the change would leave no active admin to manage users."""
+
+    code = "last_admin"
+
+
+class TokenExpiryInPast(ValidationFailed):
+    code = "token_expiry_in_past"
+
+
 class ImportFailed(FlywheelError):
     code = "import_failed"
     kind = "invalid"

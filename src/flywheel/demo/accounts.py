@@ -585,3 +585,25 @@ def _unique_within_customer(customer: Int64Array, email: TextArray) -> TextArray
     tail = np.strings.slice(result[rows], at, None)
     result[rows] = np.strings.add(np.strings.add(head, digits(rows % 90 + 2, 1)), tail)
     return result
+
+
+DEMO_PASSWORD = "flywheel-demo"
+
+
+def with_role_passwords(users: Table, password_hash: str) -> Table:
+    """The users table with one password hash given to the one-per-role demo users.
+
+    The hash (not the password) comes in, so the generator stays pure and deterministic and
+    the slow argon2 hash is computed once for all of them. Users who already exist are
+    dropped by the writer before this column is written, so their passwords are never touched.
+    """
+    role_usernames = {username for username, _, _ in text.DEMO_ROLE_USERS}
+    usernames = users.columns["username"]
+    hashes = users.columns["password_hash"]
+    assert isinstance(usernames, Texts)
+    assert isinstance(hashes, Texts)
+    values = hashes.values.copy()
+    for row, username in enumerate(usernames.values.tolist()):
+        if username in role_usernames:
+            values[row] = password_hash
+    return Table(users.name, {**users.columns, "password_hash": Texts(values)})

@@ -17,6 +17,7 @@ from rich.progress import (
 from rich.table import Table
 
 from flywheel.db import get_engine
+from flywheel.demo.accounts import DEMO_PASSWORD
 from flywheel.demo.service import DemoSummary, build_demo
 from flywheel.errors import FlywheelError
 
@@ -121,6 +122,7 @@ def _print_summary(summary: DemoSummary) -> None:
         "  flywheel demo --replace --customers 5000 --seed 42   [dim]# a bigger company[/]"
     )
     console.print("  Demo users, one per role: admin, manager, sales, collector, finance, viewer")
+    console.print(f"  Their password (new demo users only): {DEMO_PASSWORD}", markup=False)
 
 
 # Imported last: ``flywheel.cli`` imports this module while registering commands, and this

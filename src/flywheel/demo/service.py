@@ -8,7 +8,9 @@ from datetime import date
 
 from sqlalchemy import Engine
 
+from flywheel.auth.passwords import hash_password
 from flywheel.db import upgrade_database
+from flywheel.demo.accounts import DEMO_PASSWORD, with_role_passwords
 from flywheel.demo.generator import DemoSpec, ProgressFn, generate_company
 from flywheel.demo.writer import AuditNote, has_customers, refuse_existing, write_company
 from flywheel.models.base import utcnow
@@ -91,6 +93,7 @@ def build_demo(
     if not replace and has_customers(engine):
         raise refuse_existing()
     company = generate_company(spec, progress)
+    company.add(with_role_passwords(company.tables["users"], hash_password(DEMO_PASSWORD)))
     generated = time.perf_counter()
     audit = AuditNote(
         occurred_at=utcnow(),

@@ -1,6 +1,7 @@
 """Every table of Flywheel, one module per domain; import this package to register them all."""
 
 from flywheel.models.audit import AuditEvent
+from flywheel.models.auth import ApiToken
 from flywheel.models.base import Base
 from flywheel.models.customers import Contact, Customer, Touchpoint
 from flywheel.models.demo import DemoCustomerTraits
@@ -11,6 +12,7 @@ from flywheel.models.users import User
 
 __all__ = [
     "Allocation",
+    "ApiToken",
     "AuditEvent",
     "Base",
     "Contact",

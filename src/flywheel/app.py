@@ -1,0 +1,54 @@
+"""create_app(): the FastAPI application — settings, engine, middleware, error handlers, routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from flywheel import __version__
+from flywheel.config import Settings, get_settings
+from flywheel.db import make_engine
+from flywheel.web import health
+from flywheel.web.api import build_api_router
+from flywheel.web.errors import install_error_handlers
+from flywheel.web.logging import configure_logging
+from flywheel.web.middleware import RequestContextMiddleware
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the app; uvicorn calls it with no arguments (``factory=True``).
+
+    ``engine`` lets tests and embedding code hand in a database; otherwise one is made from
+    ``settings`` and disposed of at shutdown.
+    """
+    settings = settings or get_settings()
+    configure_logging()
+    owned_engine: Engine | None = None
+    if engine is None:
+        engine = owned_engine = make_engine(settings.database_url, echo=settings.echo_sql)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned_engine is not None:
+            owned_engine.dispose()
+
+    app = FastAPI(
+        title="Flywheel",
+        version=__version__,
+        description="Customers, receivables, credit, collections, feedback and loyalty.",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health.router)
+    app.include_router(build_api_router())
+    return app

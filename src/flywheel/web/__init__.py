@@ -1,0 +1,1 @@
+"""The web layer: app plumbing (sessions, errors, request ids, logs, health) and the `serve` command."""

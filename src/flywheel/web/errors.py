@@ -1,0 +1,101 @@
+"""Every error leaves the API as ``{"error": {"code", "message", "details"}}``; handlers live here."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from flywheel.errors import FlywheelError, http_status_for
+
+logger = logging.getLogger(__name__)
+
+# Codes for the HTTP errors the framework raises itself (unknown path, wrong method …).
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+# Shown in the message; a longer list is still complete in ``details``.
+_MESSAGE_PROBLEMS = 3
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def internal_error_response(request_id: str | None) -> JSONResponse:
+    """The 500 answer: the request id to quote, never the traceback (that goes to the log)."""
+    return error_response(
+        500,
+        "internal_error",
+        "an unexpected error occurred; the server log has the details under this request id",
+        {"request_id": request_id},
+    )
+
+
+async def flywheel_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FlywheelError)
+    status_code = http_status_for(exc)
+    if status_code >= 500:
+        logger.warning("%s: %s", exc.code, exc.message)
+    return JSONResponse({"error": exc.to_dict()}, status_code=status_code)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    # The offending input is left out on purpose: it may be a password or a token.
+    problems = [
+        {"location": list(error["loc"]), "message": error["msg"], "type": error["type"]}
+        for error in exc.errors()
+    ]
+    summary = "; ".join(
+        f"{'.'.join(str(part) for part in problem['location'])}: {problem['message']}"
+        for problem in problems[:_MESSAGE_PROBLEMS]
+    )
+    if len(problems) > _MESSAGE_PROBLEMS:
+        summary += f" (and {len(problems) - _MESSAGE_PROBLEMS} more)"
+    return error_response(
+        422, "validation_failed", f"the request is not valid: {summary}", {"errors": problems}
+    )
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code in {204, 304}:
+        # These statuses must not carry a body.
+        return Response(status_code=exc.status_code, headers=headers)
+    details: dict[str, Any] = {}
+    if isinstance(exc.detail, str):
+        message = exc.detail
+    else:
+        message, details = HTTPStatus(exc.status_code).phrase, {"detail": exc.detail}
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, message, details, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Domain, validation and HTTP errors. Unexpected exceptions become a 500 in the request
+    middleware, which knows the request id and writes the access line."""
+    app.add_exception_handler(FlywheelError, flywheel_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
