@@ -130,6 +130,7 @@ class InvoicesHandler:
         self.touched_customers: set[int] = set()
         self.deferred_indexes: list[Index] = []
         self.stored_dates: dict[Any, Any] = {}
+        self.ledger_was_empty: bool | None = None
 
     def process(self, session: Session, groups: list[list[Record]]) -> list[list[Result]]:
         return self.apply(session, self.prepare(session, groups))
@@ -139,7 +140,15 @@ class InvoicesHandler:
     def prepare(self, session: Session, groups: list[list[Record]]) -> InvoiceBatch:
         customers = self.customers = self.customers or CustomerDirectory(session)
         customers.load(g[0].values["customer"] for g in groups)
-        existing = _existing(session, [g[0].values["number"] for g in groups])
+        if self.ledger_was_empty is None:
+            self.ledger_was_empty = session.execute(select(Invoice.id).limit(1)).first() is None
+        # A first load into an empty ledger has nothing to compare with: a number cannot come
+        # back within the file (grouping rejects it), so every lookup would come back empty.
+        existing = (
+            {}
+            if self.ledger_was_empty
+            else _existing(session, [g[0].values["number"] for g in groups])
+        )
         order_numbers = {g[0].values["order"] for g in groups if "order" in g[0].values}
         orders = (
             ids_by_key(session, Order.number, Order.id, sorted(order_numbers))
