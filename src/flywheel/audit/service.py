@@ -12,6 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
+from flywheel.kit.context import current_request_id
 from flywheel.models.audit import AuditEvent
 from flywheel.models.base import utcnow
 
@@ -58,7 +59,7 @@ def record(
         customer_id=customer_id,
         before=dict(before) if before is not None else None,
         after=dict(after) if after is not None else None,
-        request_id=request_id,
+        request_id=request_id or current_request_id(),
     )
     session.add(event)
     return event
@@ -75,7 +76,7 @@ def record_many(session: Session, actor: Actor, events: list[dict[str, Any]]) ->
             "occurred_at": now,
             "actor_id": actor.user_id,
             "actor_name": actor.name,
-            "request_id": None,
+            "request_id": current_request_id(),
             **event,
         }
         for event in events

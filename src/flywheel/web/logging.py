@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import re
@@ -11,28 +10,21 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from flywheel.kit.context import bind_request_id, current_request_id, reset_request_id
+
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "JsonFormatter",
+    "accept_request_id",
+    "bind_request_id",
+    "configure_logging",
+    "current_request_id",
+    "reset_request_id",
+    "uvicorn_log_config",
+]
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-
-# Only the standard library is imported here, so services, audit and jobs can read the id
-# without depending on the web framework.
-_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "flywheel_request_id", default=None
-)
-
-
-def current_request_id() -> str | None:
-    """The id of the request being handled, or None outside a request."""
-    return _request_id.get()
-
-
-def bind_request_id(request_id: str | None) -> contextvars.Token[str | None]:
-    """Make ``request_id`` current; give the token to :func:`reset_request_id` afterwards."""
-    return _request_id.set(request_id)
-
-
-def reset_request_id(token: contextvars.Token[str | None]) -> None:
-    _request_id.reset(token)
 
 
 def accept_request_id(incoming: str | None) -> str:
