@@ -2,18 +2,39 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed-python
+# Front-end assets: npm ci from package-lock.json, then the files the app serves are copied out.
+NODE_STAMP := node_modules/.installed
+VENDOR_MANIFEST := src/flywheel/web/static/vendor/manifest.json
+# Everything a target needs: the venv and the vendored front-end assets.
 STAMP := $(VENV)/.installed
 DEMO_CUSTOMERS ?= 300
 
-.PHONY: demo test test-sqlite test-postgres lint format bench install clean migration-check
+.PHONY: demo test test-sqlite test-postgres lint format bench install assets clean migration-check
 
-$(STAMP): pyproject.toml
+$(PY_STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(PY_STAMP)
+
+# --ignore-scripts: we only copy files out; no package may run code (swagger-ui-dist pulls in a
+# telemetry postinstall) on a build machine.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm not found. Install Node.js 20+ with npm: the web assets (htmx, echarts, Swagger UI) come from package-lock.json." >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+$(VENDOR_MANIFEST): $(NODE_STAMP) $(PY_STAMP) src/flywheel/web/assets.py
+	$(BIN)/python -m flywheel.web.assets --node-modules node_modules
+
+$(STAMP): $(PY_STAMP) $(VENDOR_MANIFEST)
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Front-end assets only (npm ci when package-lock.json changed, then the copy).
+assets: $(VENDOR_MANIFEST)
 
 ## Build a demo company on SQLite (./flywheel.db) and show it.
 demo: $(STAMP)
@@ -56,3 +77,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis flywheel.db flywheel.db-*
+	rm -rf node_modules src/flywheel/web/static/vendor

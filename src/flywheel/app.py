@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from flywheel import __version__
 from flywheel.config import Settings, get_settings
 from flywheel.db import make_engine
-from flywheel.web import health
+from flywheel.web import docs, health
 from flywheel.web.api import build_api_router
+from flywheel.web.assets import (
+    STATIC_DIR,
+    STATIC_URL,
+    missing_vendor_assets,
+    register_media_types,
+)
 from flywheel.web.errors import install_error_handlers
 from flywheel.web.logging import configure_logging
 from flywheel.web.middleware import RequestContextMiddleware
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -40,7 +50,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         title="Flywheel",
         version=__version__,
         description="Customers, receivables, credit, collections, feedback and loyalty.",
-        docs_url="/docs",
+        # FastAPI's own docs pages load Swagger UI / ReDoc from a CDN; web/docs.py serves ours.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
@@ -51,4 +62,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(build_api_router())
+    app.include_router(docs.router)
+    # The package's static folder always exists; only its vendor/ part is built at setup. Without
+    # it the server still starts (the API and health checks work) and /docs answers 503 saying
+    # how to install the assets.
+    register_media_types()
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR, check_dir=True), name="static")
+    missing = missing_vendor_assets()
+    if missing:
+        logger.warning(
+            "front-end assets missing; run `make install` (npm ci + python -m flywheel.web.assets)",
+            extra={"missing": missing},
+        )
     return app

@@ -70,6 +70,14 @@ class Forbidden(FlywheelError):
     kind = "forbidden"
 
 
+class Unauthenticated(FlywheelError):
+    """No valid credentials came with the request: a missing, unknown, revoked or expired
+    token, or one whose user is disabled. Deliberately says no more than that."""
+
+    code = "unauthenticated"
+    kind = "unauthenticated"
+
+
 class WeakPassword(ValidationFailed):
     """A new password breaks the password policy; ``details["rule"]`` names the rule."""
 
@@ -122,6 +130,7 @@ ERROR_KINDS: dict[str, tuple[int, int]] = {
     "conflict": (5, 409),
     "forbidden": (6, 403),
     "unavailable": (7, 503),
+    "unauthenticated": (6, 401),
 }
 
 

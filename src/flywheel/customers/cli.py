@@ -10,9 +10,11 @@ from rich.columns import Columns
 from rich.panel import Panel
 from rich.table import Table
 
+from flywheel.auth.actor import CLI
 from flywheel.cli import JsonFlag, console, fail, print_json
 from flywheel.customers import service
 from flywheel.customers.repository import CustomerFilter
+from flywheel.customers.schemas import Customer360Out
 from flywheel.db import unit_of_work
 from flywheel.errors import FlywheelError
 
@@ -54,7 +56,7 @@ def list_customers(
     """List accounts matching the filters, ordered by code."""
     flt = CustomerFilter(search=search, tier=tier, owner=owner, region=region, status=status)
     with unit_of_work() as session:
-        rows, total = service.list_customers(session, flt, limit=limit, offset=offset)
+        rows, total = service.list_customers(session, flt, actor=CLI, limit=limit, offset=offset)
         items = [
             {
                 "code": c.code,
@@ -66,7 +68,7 @@ def list_customers(
                 "currency": c.currency,
                 "payment_terms": c.payment_terms,
             }
-            for c in rows
+            for c, _owner in rows
         ]
     if json_output:
         print_json({"total": total, "limit": limit, "offset": offset, "customers": items})
@@ -100,84 +102,14 @@ def show(
     day = _as_of(as_of)
     try:
         with unit_of_work() as session:
-            view = service.customer_360(session, code, as_of=day, recent=recent)
-            data = _view_dict(view)
+            view = service.customer_360(session, code, actor=CLI, as_of=day, recent=recent)
+            data = Customer360Out.of(view).model_dump(mode="json")
     except FlywheelError as exc:
         raise fail(exc, as_json=json_output) from None
     if json_output:
         print_json(data)
         return
     _render(data)
-
-
-def _view_dict(view: service.Customer360) -> dict[str, Any]:
-    c = view.customer
-    return {
-        "as_of": view.as_of.isoformat(),
-        "customer": {
-            "code": c.code,
-            "name": c.name,
-            "tier": c.tier,
-            "industry": c.industry,
-            "region": c.region,
-            "status": c.status,
-            "currency": c.currency,
-            "payment_terms": c.payment_terms,
-            "created_on": c.created_on.isoformat(),
-            "owner": view.owner.username if view.owner else None,
-            "parent": view.parent.code if view.parent else None,
-            "referred_by": view.referred_by.code if view.referred_by else None,
-        },
-        "balance": {
-            "open": f"{view.open_balance:.2f}",
-            "overdue": f"{view.overdue_balance:.2f}",
-        },
-        "contacts": [
-            {
-                "name": k.name,
-                "title": k.title,
-                "buying_role": k.buying_role,
-                "email": k.email,
-                "phone": k.phone,
-                "language": k.language,
-            }
-            for k in view.contacts
-        ],
-        "open_invoices": [
-            {
-                "invoice": i.invoice_number,
-                "installment": i.sequence,
-                "installments": i.installments,
-                "issue_date": i.issue_date.isoformat(),
-                "due_date": i.due_date.isoformat(),
-                "amount": f"{i.amount:.2f}",
-                "open_amount": f"{i.open_amount:.2f}",
-                "currency": i.currency,
-                "days_overdue": i.days_overdue,
-            }
-            for i in view.open_items
-        ],
-        "payments": [
-            {
-                "reference": p.reference,
-                "received_on": p.received_on.isoformat(),
-                "amount": f"{p.amount:.2f}",
-                "currency": p.currency,
-                "method": p.method,
-                "unallocated": f"{p.unallocated_amount:.2f}",
-            }
-            for p in view.payments
-        ],
-        "touchpoints": [
-            {
-                "occurred_at": t.occurred_at.isoformat(),
-                "kind": t.kind,
-                "satisfaction": t.satisfaction,
-                "summary": t.summary,
-            }
-            for t in view.touchpoints
-        ],
-    }
 
 
 def _render(data: dict[str, Any]) -> None:

@@ -1,11 +1,12 @@
-"""Input shapes for accounts, contacts and touchpoints."""
+"""Input and output shapes for accounts, contacts, touchpoints and the customer 360."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
 from flywheel.models.enums import (
     BuyingRole,
@@ -14,6 +15,10 @@ from flywheel.models.enums import (
     Tier,
     TouchpointKind,
 )
+
+if TYPE_CHECKING:
+    from flywheel.customers.service import Customer360
+    from flywheel.models.customers import Customer
 
 
 class _Input(BaseModel):
@@ -72,3 +77,186 @@ class TouchpointIn(_Input):
         if value.tzinfo is None:
             raise ValueError("the time of a touchpoint needs a time zone")
         return value
+
+
+# ---------------------------------------------------------------- output shapes
+
+# Money leaves as a string with two decimals ("1200.00"): exact, and what scripts already parse.
+MoneyText = Annotated[Decimal, PlainSerializer(lambda amount: f"{amount:.2f}", return_type=str)]
+# ISO 8601 with an explicit offset ("+00:00"), as the CLI has always printed it.
+Moment = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str)]
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CustomerListItem(_Output):
+    code: str
+    name: str
+    tier: str
+    industry: str | None
+    region: str | None
+    status: str
+    currency: str
+    payment_terms: str
+    owner: str | None = Field(description="The owner's username.")
+    created_on: date
+
+    @classmethod
+    def of(cls, customer: Customer, owner: str | None) -> CustomerListItem:
+        return cls(
+            code=customer.code,
+            name=customer.name,
+            tier=customer.tier,
+            industry=customer.industry,
+            region=customer.region,
+            status=customer.status,
+            currency=customer.currency,
+            payment_terms=customer.payment_terms,
+            owner=owner,
+            created_on=customer.created_on,
+        )
+
+
+class CustomerPage(_Output):
+    items: list[CustomerListItem]
+    total: int = Field(description="How many accounts match, on all pages.")
+    page: int
+    page_size: int
+
+
+class CustomerProfile(_Output):
+    code: str
+    name: str
+    tier: str
+    industry: str | None
+    region: str | None
+    status: str
+    currency: str
+    payment_terms: str
+    created_on: date
+    owner: str | None
+    parent: str | None = Field(description="The parent account's code.")
+    referred_by: str | None = Field(description="The referring account's code.")
+
+
+class Balance(_Output):
+    open: MoneyText
+    overdue: MoneyText
+
+
+class ContactOut(_Output):
+    name: str
+    title: str | None
+    buying_role: str | None
+    email: str | None
+    phone: str | None
+    language: str
+
+
+class OpenInvoiceOut(_Output):
+    invoice: str = Field(description="The invoice number.")
+    installment: int = Field(description="Which installment of the invoice (1-based).")
+    installments: int = Field(description="How many installments the invoice has.")
+    issue_date: date
+    due_date: date
+    amount: MoneyText
+    open_amount: MoneyText
+    currency: str
+    days_overdue: int = Field(description="Days past the due date as of the view's date.")
+
+
+class PaymentOut(_Output):
+    reference: str
+    received_on: date
+    amount: MoneyText
+    currency: str
+    method: str
+    unallocated: MoneyText
+
+
+class TouchpointOut(_Output):
+    occurred_at: Moment
+    kind: str
+    satisfaction: int | None
+    summary: str | None
+
+
+class Customer360Out(_Output):
+    """One account on one page: profile, contacts, open items, balances, recent activity."""
+
+    as_of: date
+    customer: CustomerProfile
+    balance: Balance
+    contacts: list[ContactOut]
+    open_invoices: list[OpenInvoiceOut]
+    payments: list[PaymentOut]
+    touchpoints: list[TouchpointOut]
+
+    @classmethod
+    def of(cls, view: Customer360) -> Customer360Out:
+        c = view.customer
+        return cls(
+            as_of=view.as_of,
+            customer=CustomerProfile(
+                code=c.code,
+                name=c.name,
+                tier=c.tier,
+                industry=c.industry,
+                region=c.region,
+                status=c.status,
+                currency=c.currency,
+                payment_terms=c.payment_terms,
+                created_on=c.created_on,
+                owner=view.owner.username if view.owner else None,
+                parent=view.parent.code if view.parent else None,
+                referred_by=view.referred_by.code if view.referred_by else None,
+            ),
+            balance=Balance(open=view.open_balance, overdue=view.overdue_balance),
+            contacts=[
+                ContactOut(
+                    name=k.name,
+                    title=k.title,
+                    buying_role=k.buying_role,
+                    email=k.email,
+                    phone=k.phone,
+                    language=k.language,
+                )
+                for k in view.contacts
+            ],
+            open_invoices=[
+                OpenInvoiceOut(
+                    invoice=i.invoice_number,
+                    installment=i.sequence,
+                    installments=i.installments,
+                    issue_date=i.issue_date,
+                    due_date=i.due_date,
+                    amount=i.amount,
+                    open_amount=i.open_amount,
+                    currency=i.currency,
+                    days_overdue=i.days_overdue,
+                )
+                for i in view.open_items
+            ],
+            payments=[
+                PaymentOut(
+                    reference=p.reference,
+                    received_on=p.received_on,
+                    amount=p.amount,
+                    currency=p.currency,
+                    method=p.method,
+                    unallocated=p.unallocated_amount,
+                )
+                for p in view.payments
+            ],
+            touchpoints=[
+                TouchpointOut(
+                    occurred_at=t.occurred_at,
+                    kind=t.kind,
+                    satisfaction=t.satisfaction,
+                    summary=t.summary,
+                )
+                for t in view.touchpoints
+            ],
+        )

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from flywheel.audit import service as audit
 from flywheel.auth.actor import Actor
+from flywheel.auth.scope import visible_customers
 from flywheel.customers import repository
-from flywheel.customers.repository import CustomerFilter
+from flywheel.customers.repository import CustomerFilter, CustomerSort
 from flywheel.customers.schemas import ContactIn, CustomerIn, TouchpointIn
 from flywheel.errors import Conflict, NotFound, ValidationFailed
 from flywheel.kit.terms import parse_terms
@@ -55,17 +56,35 @@ def get_customer(session: Session, customer_id: int) -> Customer:
     return customer
 
 
-def get_customer_by_code(session: Session, code: str) -> Customer:
-    customer = repository.get_by_code(session, code)
+def get_customer_by_code(session: Session, code: str, *, actor: Actor) -> Customer:
+    """The account with ``code`` if ``actor`` may see it. One outside his scope is "not found"
+    exactly like a missing one, so its existence is not revealed."""
+    customer = repository.get_by_code(session, code, scope=visible_customers(actor))
     if customer is None:
         raise NotFound(f"customer {code} not found", code=code)
     return customer
 
 
 def list_customers(
-    session: Session, flt: CustomerFilter, *, limit: int = 50, offset: int = 0
-) -> tuple[Sequence[Customer], int]:
-    return repository.list_customers(session, flt, limit=limit, offset=offset)
+    session: Session,
+    flt: CustomerFilter,
+    *,
+    actor: Actor,
+    limit: int = 50,
+    offset: int = 0,
+    sort: CustomerSort = CustomerSort.CODE,
+    descending: bool = False,
+) -> tuple[list[tuple[Customer, str | None]], int]:
+    """A page of the accounts ``actor`` may see, each with its owner's username, and the total."""
+    return repository.list_customers(
+        session,
+        flt,
+        scope=visible_customers(actor),
+        limit=limit,
+        offset=offset,
+        sort=sort,
+        descending=descending,
+    )
 
 
 def _customer_values(
@@ -265,18 +284,15 @@ class Customer360:
     as_of: date
 
 
-def customer_360(session: Session, code: str, *, as_of: date, recent: int = 5) -> Customer360:
-    customer = get_customer_by_code(session, code)
-    rows = repository.open_installments(session, customer.id)
-    counts: dict[int, int] = {}
-    items: list[OpenItem] = []
-    invoices: dict[int, Invoice] = {}
-    for _, invoice in rows:
-        invoices[invoice.id] = invoice
-    for invoice in invoices.values():
-        counts[invoice.id] = len(invoice.installments)
-    for installment, invoice in rows:
-        items.append(_open_item(installment, invoice, counts[invoice.id], as_of))
+def customer_360(
+    session: Session, code: str, *, actor: Actor, as_of: date, recent: int = 5
+) -> Customer360:
+    """Everything about one account in ``actor``'s scope, in a fixed number of statements."""
+    customer = get_customer_by_code(session, code, actor=actor)
+    items = [
+        _open_item(installment, invoice, count, as_of)
+        for installment, invoice, count in repository.open_installments(session, customer.id)
+    ]
     return Customer360(
         customer=customer,
         owner=repository.user_by_id(session, customer.owner_id),

@@ -9,9 +9,10 @@ API_PREFIX = "/api/v1"
 
 def domain_routers() -> list[APIRouter]:
     """Every domain's ``api.router``; a new domain adds its import and its router here."""
+    from flywheel.customers import api as customers
     from flywheel.web import health
 
-    return [health.api_router]
+    return [health.api_router, customers.router]
 
 
 def build_api_router() -> APIRouter:

@@ -57,7 +57,9 @@ async def flywheel_error_handler(request: Request, exc: Exception) -> Response:
     status_code = http_status_for(exc)
     if status_code >= 500:
         logger.warning("%s: %s", exc.code, exc.message)
-    return JSONResponse({"error": exc.to_dict()}, status_code=status_code)
+    # A 401 must say how to authenticate (RFC 9110 §15.5.2).
+    headers = {"WWW-Authenticate": "Bearer"} if status_code == 401 else None
+    return JSONResponse({"error": exc.to_dict()}, status_code=status_code, headers=headers)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> Response:
