@@ -9,9 +9,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from flywheel import __version__
-from flywheel.errors import FlywheelError, exit_code_for
+from flywheel.errors import DatabaseNotReady, FlywheelError, exit_code_for
 
 app = typer.Typer(
     name="flywheel",
@@ -80,4 +81,14 @@ _register()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except (OperationalError, ProgrammingError) as exc:
+        # A database without Flywheel's tables (or not reachable) is the user's setup, not a
+        # crash: say what to do instead of printing a traceback.
+        error = DatabaseNotReady(
+            "the database is not ready: run `flywheel init` "
+            f"({type(exc.orig).__name__ if exc.orig else type(exc).__name__}: "
+            f"{str(exc.orig or exc).splitlines()[0]})"
+        )
+        raise SystemExit(fail(error, as_json="--json" in sys.argv[1:]).exit_code) from None

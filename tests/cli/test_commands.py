@@ -141,3 +141,13 @@ def test_missing_column_is_a_clear_error(db: Path, tmp_path: Path) -> None:
 
     assert proc.returncode == 3
     assert "required column missing" in proc.stderr
+
+
+def test_a_command_on_an_empty_database_says_to_run_init(tmp_path: Path) -> None:
+    proc = flywheel(tmp_path / "empty.db", "customers", "list", "--json")
+
+    assert proc.returncode == 7
+    error = as_json(proc)["error"]
+    assert error["code"] == "database_not_ready"
+    assert "flywheel init" in error["message"]
+    assert "Traceback" not in proc.stderr
