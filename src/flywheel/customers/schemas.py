@@ -88,7 +88,7 @@ Moment = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), 
 
 
 class _Output(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, from_attributes=True)
 
 
 class CustomerListItem(_Output):
@@ -214,17 +214,7 @@ class Customer360Out(_Output):
                 referred_by=view.referred_by.code if view.referred_by else None,
             ),
             balance=Balance(open=view.open_balance, overdue=view.overdue_balance),
-            contacts=[
-                ContactOut(
-                    name=k.name,
-                    title=k.title,
-                    buying_role=k.buying_role,
-                    email=k.email,
-                    phone=k.phone,
-                    language=k.language,
-                )
-                for k in view.contacts
-            ],
+            contacts=[ContactOut.model_validate(k) for k in view.contacts],
             open_invoices=[
                 OpenInvoiceOut(
                     invoice=i.invoice_number,
@@ -250,13 +240,5 @@ class Customer360Out(_Output):
                 )
                 for p in view.payments
             ],
-            touchpoints=[
-                TouchpointOut(
-                    occurred_at=t.occurred_at,
-                    kind=t.kind,
-                    satisfaction=t.satisfaction,
-                    summary=t.summary,
-                )
-                for t in view.touchpoints
-            ],
+            touchpoints=[TouchpointOut.model_validate(t) for t in view.touchpoints],
         )

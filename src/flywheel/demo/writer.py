@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -307,25 +308,26 @@ def _rows(
 # --- backends ---------------------------------------------------------------------------
 
 
-class _Backend:
+class _Backend(ABC):
     placeholder = "?"
 
-    def before(self, raw: Any) -> None:
+    def before(self, raw: Any) -> None:  # noqa: B027 (optional hook)
         """Connection settings that must be made outside a transaction."""
 
-    def lock(self, cursor: Any) -> None:
+    def lock(self, cursor: Any) -> None:  # noqa: B027 (optional hook)
         """Keep a second demo build (or an import) out until this one commits."""
 
-    def prepare(self, raw: Any, tables: list[str]) -> None:
+    def prepare(self, raw: Any, tables: list[str]) -> None:  # noqa: B027 (optional hook)
         """Work inside the transaction before the first row is written."""
 
+    @abstractmethod
     def write(self, raw: Any, table: Table, report: ProgressFn) -> None:
-        raise NotImplementedError
+        """Write every row of ``table``; each backend has its fastest way."""
 
-    def finish(self, raw: Any, tables: list[str], report: ProgressFn) -> None:
+    def finish(self, raw: Any, tables: list[str], report: ProgressFn) -> None:  # noqa: B027 (optional hook)
         """Work inside the transaction after the last row is written."""
 
-    def after(self, raw: Any) -> None:
+    def after(self, raw: Any) -> None:  # noqa: B027 (optional hook)
         """Undo ``before``."""
 
 
