@@ -10,7 +10,7 @@ VENDOR_MANIFEST := src/flywheel/web/static/vendor/manifest.json
 STAMP := $(VENV)/.installed
 DEMO_CUSTOMERS ?= 300
 
-.PHONY: demo test test-sqlite test-postgres lint format bench install assets clean migration-check
+.PHONY: demo test test-sqlite test-postgres lint format bench install assets clean migration-check i18n
 
 $(PY_STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,15 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_demo.py --customers 100000 --years 3
 	$(BIN)/python benchmarks/bench_import.py --rows 1000000
+
+## Extract the translatable strings and update the catalogs (then translate the new entries).
+LOCALE_DIR := src/flywheel/locale
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o $(LOCALE_DIR)/messages.pot src/flywheel
+	if [ -f $(LOCALE_DIR)/zh_CN/LC_MESSAGES/messages.po ]; then \
+	  $(BIN)/pybabel update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) -l zh_CN --no-fuzzy-matching --ignore-obsolete --omit-header; \
+	else $(BIN)/pybabel init -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) -l zh_CN; fi
+	rm -f $(LOCALE_DIR)/messages.pot
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis flywheel.db flywheel.db-*

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from flywheel.db import make_engine, upgrade_database
 
 PG_ENV = "FLYWHEEL_TEST_DATABASE_URL"
+# Session cookies in tests are signed with a fixed key, never a file in the working directory.
+os.environ.setdefault("FLYWHEEL_SECRET_KEY", "flywheel-tests-only-session-key")
 
 
 def pytest_report_header() -> str:

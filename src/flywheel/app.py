@@ -24,6 +24,8 @@ from flywheel.web.assets import (
 from flywheel.web.errors import install_error_handlers
 from flywheel.web.logging import configure_logging
 from flywheel.web.middleware import RequestContextMiddleware
+from flywheel.web.sessions import install_sessions
+from flywheel.web.views import page_routers
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +61,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
+    install_sessions(app, settings)
+    # Added last, so outermost: the request id and access log cover everything inside.
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(build_api_router())
     app.include_router(docs.router)
+    for router in page_routers():
+        app.include_router(router)
     # The package's static folder always exists; only its vendor/ part is built at setup. Without
     # it the server still starts (the API and health checks work) and /docs answers 503 saying
     # how to install the assets.

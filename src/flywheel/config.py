@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +31,13 @@ class Settings(BaseSettings):
     allocation_order: AllocationOrder = AllocationOrder.OLDEST_DUE
     import_batch_size: int = Field(default=5000, ge=100)
     echo_sql: bool = False
+    # Signs the session cookie. When unset, a random key is created once in ``secret_file`` and
+    # shared by every worker that starts in the same directory.
+    secret_key: SecretStr | None = None
+    secret_file: Path = Path("flywheel.secret")
+    session_hours: int = Field(default=12, ge=1, description="Idle hours before a sign-out.")
+    # Send the session cookie over HTTPS only; set it when a TLS proxy fronts the server.
+    cookie_secure: bool = False
 
 
 @lru_cache(maxsize=1)

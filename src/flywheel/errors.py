@@ -92,6 +92,12 @@ class WrongPassword(Forbidden):
     code = "wrong_password"
 
 
+class CsrfFailed(Forbidden):
+    """A form or HTMX request signed in by cookie came without the session's CSRF token."""
+
+    code = "csrf_failed"
+
+
 class LastAdmin(Conflict):
     """Refused: the change would leave no active admin to manage users."""
 

@@ -27,7 +27,7 @@ class PaymentBody(BaseModel):
 
 @pytest.fixture
 def client(app: FastAPI) -> TestClient:
-    router = APIRouter(prefix="/test")
+    router = APIRouter(prefix="/api/test")
     raised: dict[str, FlywheelError] = {
         "not-found": NotFound("customer 9 not found", customer_id=9),
         "conflict": Conflict("invoice INV-1 is already paid", invoice="INV-1"),
@@ -89,7 +89,7 @@ def client(app: FastAPI) -> TestClient:
 def test_domain_error_mapped_to_status_and_shape(
     client: TestClient, name: str, status: int, error: dict[str, object]
 ) -> None:
-    response = client.get(f"/test/raise/{name}")
+    response = client.get(f"/api/test/raise/{name}")
 
     assert response.status_code == status
     assert response.json() == {"error": error}
@@ -97,7 +97,7 @@ def test_domain_error_mapped_to_status_and_shape(
 
 
 def test_validation_error_shape(client: TestClient) -> None:
-    response = client.post("/test/payments", json={"amount": "-1", "password": "s3cret"})
+    response = client.post("/api/test/payments", json={"amount": "-1", "password": "s3cret"})
 
     assert response.status_code == 422
     error = response.json()["error"]
@@ -114,7 +114,7 @@ def test_validation_error_shape(client: TestClient) -> None:
 
 def test_malformed_json_is_a_validation_error(client: TestClient) -> None:
     response = client.post(
-        "/test/payments", content=b"{not json", headers={"Content-Type": "application/json"}
+        "/api/test/payments", content=b"{not json", headers={"Content-Type": "application/json"}
     )
 
     assert response.status_code == 422
@@ -126,7 +126,7 @@ def test_unexpected_error_is_500_without_stack_trace(
 ) -> None:
     capsys.readouterr()
 
-    response = client.get("/test/crash", headers={"X-Request-ID": "crash-1"})
+    response = client.get("/api/test/crash", headers={"X-Request-ID": "crash-1"})
 
     assert response.status_code == 500
     assert response.headers["X-Request-ID"] == "crash-1"

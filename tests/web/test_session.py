@@ -14,7 +14,7 @@ from tests.factories import make_customer
 
 @pytest.fixture
 def client(app: FastAPI) -> TestClient:
-    router = APIRouter(prefix="/test")
+    router = APIRouter(prefix="/api/test")
 
     @router.get("/customers/{customer_id}")
     def show_customer(customer_id: int, session: SessionDep) -> dict[str, str]:
@@ -28,14 +28,14 @@ def client(app: FastAPI) -> TestClient:
 def test_route_reads_through_the_test_session(client: TestClient, session: Session) -> None:
     customer = make_customer(session, code="C-360", name="华东精密机械")
 
-    response = client.get(f"/test/customers/{customer.id}")
+    response = client.get(f"/api/test/customers/{customer.id}")
 
     assert response.status_code == 200
     assert response.json() == {"code": "C-360", "name": "华东精密机械"}
 
 
 def test_service_not_found_becomes_404(client: TestClient) -> None:
-    response = client.get("/test/customers/987654")
+    response = client.get("/api/test/customers/987654")
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"

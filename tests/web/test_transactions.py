@@ -29,7 +29,7 @@ def scratch(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def client(scratch: Engine) -> TestClient:
     app = create_app(engine=scratch)
-    router = APIRouter(prefix="/test")
+    router = APIRouter(prefix="/api/test")
 
     def write(session: SessionDep, body: str) -> None:
         session.execute(text("INSERT INTO note (body) VALUES (:body)"), {"body": body})
@@ -65,14 +65,14 @@ def committed_notes(database: Engine) -> list[str]:
 
 
 def test_write_then_return_is_committed(client: TestClient, scratch: Engine) -> None:
-    response = client.post("/test/notes/kept")
+    response = client.post("/api/test/notes/kept")
 
     assert response.status_code == 200
     assert committed_notes(scratch) == ["kept"]
 
 
 def test_write_then_domain_error_is_rolled_back(client: TestClient, scratch: Engine) -> None:
-    response = client.post("/test/notes/lost/conflict")
+    response = client.post("/api/test/notes/lost/conflict")
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "conflict"
@@ -80,16 +80,16 @@ def test_write_then_domain_error_is_rolled_back(client: TestClient, scratch: Eng
 
 
 def test_write_then_crash_is_rolled_back(client: TestClient, scratch: Engine) -> None:
-    response = client.post("/test/notes/lost/crash")
+    response = client.post("/api/test/notes/lost/crash")
 
     assert response.status_code == 500
     assert committed_notes(scratch) == []
 
 
 def test_failed_request_does_not_affect_the_next(client: TestClient, scratch: Engine) -> None:
-    client.post("/test/notes/first")
-    client.post("/test/notes/second/conflict")
-    client.post("/test/notes/third")
+    client.post("/api/test/notes/first")
+    client.post("/api/test/notes/second/conflict")
+    client.post("/api/test/notes/third")
 
     assert committed_notes(scratch) == ["first", "third"]
 
@@ -100,7 +100,7 @@ def test_failed_commit_answers_500_not_success(client: TestClient, scratch: Engi
 
     event.listen(scratch, "commit", refuse_commit)
     try:
-        response = client.post("/test/notes/unsaved")
+        response = client.post("/api/test/notes/unsaved")
     finally:
         event.remove(scratch, "commit", refuse_commit)
 

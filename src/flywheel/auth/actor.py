@@ -16,6 +16,7 @@ class Actor:
     name: str
     role: Role = Role.ADMIN
     user_id: int | None = None
+    language: str = "zh"
 
     @classmethod
     def system(cls, name: str) -> Actor:
@@ -25,7 +26,9 @@ class Actor:
     @classmethod
     def for_user(cls, user: User) -> Actor:
         """A signed-in user acting with the rights of his role."""
-        return cls(name=user.username, role=Role(user.role), user_id=user.id)
+        return cls(
+            name=user.username, role=Role(user.role), user_id=user.id, language=user.language
+        )
 
 
 CLI = Actor.system("cli")

@@ -123,6 +123,24 @@ def set_role(session: Session, *, actor: Actor, user: User, role: Role) -> bool:
     return True
 
 
+def set_language(session: Session, *, actor: Actor, user: User, language: Language) -> bool:
+    """The language ``user`` reads Flywheel in (pages, e-mails); returns whether it changed."""
+    if user.language == language.value:
+        return False
+    before = {"language": user.language}
+    user.language = language.value
+    session.flush()
+    _record(
+        session,
+        actor,
+        "user.language_changed",
+        user,
+        before=before,
+        after={"language": language.value},
+    )
+    return True
+
+
 def disable_user(session: Session, *, actor: Actor, user: User) -> bool:
     """Stop ``user`` from signing in or using API tokens; their history stays. Returns whether
     it changed."""

@@ -1,4 +1,5 @@
-"""Who is calling: the ``CurrentActor`` dependency (bearer API tokens) and role checks."""
+"""Who is calling: the ``CurrentActor`` dependency (bearer API token or session cookie) and
+role and permission checks."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from flywheel.auth import permissions
 from flywheel.auth.actor import Actor
+from flywheel.auth.permissions import Permission
+from flywheel.kit import i18n
 from flywheel.auth.tokens import authenticate_token
 from flywheel.errors import Forbidden, Unauthenticated
 from flywheel.models.base import utcnow
 from flywheel.models.enums import Role
 from flywheel.models.users import User
+from flywheel.web import sessions
 from flywheel.web.deps import SessionDep
 
 BEARER = "bearer"
@@ -38,19 +43,47 @@ def _user_from_bearer(request: Request, session: Session) -> User | None:
     return authenticate_token(session, token, now=utcnow())
 
 
-# Tried in order; the first that recognises the request wins. The signed session cookie of the
-# HTML pages will be added here, so every route accepts either without changing.
-_AUTHENTICATORS: tuple[Callable[[Request, Session], User | None], ...] = (_user_from_bearer,)
+def _user_from_session(request: Request, session: Session) -> User | None:
+    """The user of a signed session cookie, while he is active and his password unchanged."""
+    uid = sessions.session_user_id(request)
+    if uid is None:
+        return None
+    user = session.get(User, uid)
+    if user is None or not sessions.is_current(request, user):
+        sessions.end(request)
+        return None
+    return user
 
 
-def get_current_actor(request: Request, session: SessionDep) -> Actor:
-    """The signed-in user as an Actor; 401 ``unauthenticated`` when the request carries no
-    valid credentials (the answer never says which check failed)."""
+# Tried in order; the first that recognises the request wins, so every route, page or API,
+# accepts either a bearer token or the browser's session cookie.
+_AUTHENTICATORS: tuple[Callable[[Request, Session], User | None], ...] = (
+    _user_from_bearer,
+    _user_from_session,
+)
+
+
+def current_user(request: Request, session: Session) -> User | None:
+    """The authenticated user of the request, or None."""
     for authenticate in _AUTHENTICATORS:
         user = authenticate(request, session)
         if user is not None:
-            return Actor.for_user(user)
-    raise Unauthenticated("a valid API token is required (Authorization: Bearer fw_…)")
+            return user
+    return None
+
+
+def get_current_actor(
+    request: Request, session: SessionDep, _csrf: Annotated[None, Depends(sessions.verify_csrf)]
+) -> Actor:
+    """The signed-in user as an Actor; 401 ``unauthenticated`` when the request carries no
+    valid credentials (the answer never says which check failed). A state-changing request
+    signed in by cookie must carry the session's CSRF token."""
+    user = current_user(request, session)
+    if user is not None:
+        request.state.user = user
+        i18n.choose(user.language)
+        return Actor.for_user(user)
+    raise Unauthenticated("sign in, or send a valid API token (Authorization: Bearer fw_…)")
 
 
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]
@@ -67,6 +100,17 @@ def require_role(*roles: Role) -> Callable[[Actor], Actor]:
                 f"this needs one of the roles: {', '.join(sorted(allowed))}",
                 role=actor.role.value,
             )
+        return actor
+
+    return check
+
+
+def require(permission: Permission) -> Callable[[Actor], Actor]:
+    """A dependency admitting only roles granted ``permission`` in ``auth.permissions``, e.g.
+    ``actor: Annotated[Actor, Depends(require(Permission.RECORD_PAYMENTS))]``; others get 403."""
+
+    def check(actor: CurrentActor) -> Actor:
+        permissions.check(actor, permission)
         return actor
 
     return check

@@ -52,11 +52,45 @@ def internal_error_response(request_id: str | None) -> JSONResponse:
     )
 
 
+# Paths that answer JSON; every other path is a page and gets its errors as a page.
+_JSON_PREFIXES = ("/api/", "/static/", "/openapi.json", "/healthz")
+
+
+def is_page(request: Request) -> bool:
+    return not request.url.path.startswith(_JSON_PREFIXES)
+
+
+def page_error(
+    request: Request, status_code: int, code: str, message: str, details: dict[str, Any]
+) -> Response:
+    """The error as a page in the user's language; a missing sign-in sends him to sign in
+    (HTMX requests are told to go there with ``HX-Redirect``)."""
+    from flywheel.auth.actor import Actor
+    from flywheel.web import pages
+
+    if status_code == 401:
+        target = pages.sign_in_url(request) if request.method == "GET" else "/sign-in"
+        if request.headers.get("HX-Request") == "true":
+            return Response(status_code=200, headers={"HX-Redirect": target})
+        return pages.redirect(target)
+    user = getattr(request.state, "user", None)
+    actor = Actor.for_user(user) if user is not None else None
+    return pages.render(
+        request,
+        "error.html",
+        {"status": status_code, "code": code, "message": message, "details": details},
+        actor=actor,
+        status_code=status_code,
+    )
+
+
 async def flywheel_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, FlywheelError)
     status_code = http_status_for(exc)
     if status_code >= 500:
         logger.warning("%s: %s", exc.code, exc.message)
+    if is_page(request):
+        return page_error(request, status_code, exc.code, exc.message, exc.to_dict()["details"])
     # A 401 must say how to authenticate (RFC 9110 §15.5.2).
     headers = {"WWW-Authenticate": "Bearer"} if status_code == 401 else None
     return JSONResponse({"error": exc.to_dict()}, status_code=status_code, headers=headers)
@@ -75,6 +109,10 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
     )
     if len(problems) > _MESSAGE_PROBLEMS:
         summary += f" (and {len(problems) - _MESSAGE_PROBLEMS} more)"
+    if is_page(request):
+        return page_error(
+            request, 422, "validation_failed", f"the request is not valid: {summary}", {}
+        )
     return error_response(
         422, "validation_failed", f"the request is not valid: {summary}", {"errors": problems}
     )
@@ -92,6 +130,8 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     else:
         message, details = HTTPStatus(exc.status_code).phrase, {"detail": exc.detail}
     code = _HTTP_CODES.get(exc.status_code, "http_error")
+    if is_page(request):
+        return page_error(request, exc.status_code, code, message, {})
     return error_response(exc.status_code, code, message, details, headers=headers)
 
 

@@ -8,6 +8,7 @@ import time
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from flywheel.kit import i18n
 from flywheel.web.errors import internal_error_response
 from flywheel.web.logging import (
     REQUEST_ID_HEADER,
@@ -37,6 +38,7 @@ class RequestContextMiddleware:
         request_id = accept_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
         scope.setdefault("state", {})["request_id"] = request_id
         token = bind_request_id(request_id)
+        language_token = i18n.begin_request()
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -73,4 +75,5 @@ class RequestContextMiddleware:
                     "client": client[0] if client else None,
                 },
             )
+            i18n.end_request(language_token)
             reset_request_id(token)

@@ -1,0 +1,56 @@
+"""What each role may do: the one table every page, API route and CLI check reads.
+
+Reading is scoped, not permitted: every role may read, and ``auth.scope.visible_customers``
+narrows a sales rep to his own accounts. The table below is about changes (and a few pages that
+only some roles need). A permission is granted to whole roles; the scope still applies on top,
+so a sales rep allowed to log touchpoints logs them only on accounts he owns.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flywheel.auth.actor import Actor
+from flywheel.errors import Forbidden
+from flywheel.models.enums import Role
+
+
+class Permission(StrEnum):
+    EDIT_CUSTOMERS = "edit_customers"  # accounts and their contacts
+    LOG_TOUCHPOINTS = "log_touchpoints"
+    EDIT_ORDERS = "edit_orders"
+    EDIT_INVOICES = "edit_invoices"  # issue, change, cancel, write off
+    RECORD_PAYMENTS = "record_payments"  # payments and their allocations
+    ISSUE_CREDIT_NOTES = "issue_credit_notes"
+    IMPORT_DATA = "import_data"
+    MANAGE_USERS = "manage_users"
+
+
+_A, _M, _S, _C, _F = Role.ADMIN, Role.MANAGER, Role.SALES, Role.COLLECTOR, Role.FINANCE
+
+GRANTS: dict[Permission, frozenset[Role]] = {
+    Permission.EDIT_CUSTOMERS: frozenset({_A, _M, _S}),
+    Permission.LOG_TOUCHPOINTS: frozenset({_A, _M, _S, _C}),
+    Permission.EDIT_ORDERS: frozenset({_A, _M, _S, _F}),
+    Permission.EDIT_INVOICES: frozenset({_A, _F}),
+    Permission.RECORD_PAYMENTS: frozenset({_A, _C, _F}),
+    Permission.ISSUE_CREDIT_NOTES: frozenset({_A, _M, _F}),
+    Permission.IMPORT_DATA: frozenset({_A, _M, _F}),
+    Permission.MANAGE_USERS: frozenset({_A}),
+}
+
+
+def allows(actor: Actor, permission: Permission) -> bool:
+    """Whether ``actor``'s role carries ``permission`` (a viewer's never does)."""
+    return actor.role in GRANTS[permission]
+
+
+def check(actor: Actor, permission: Permission) -> None:
+    """Raise ``Forbidden`` unless ``actor`` may do ``permission``."""
+    if not allows(actor, permission):
+        roles = ", ".join(sorted(GRANTS[permission]))
+        raise Forbidden(
+            f"{permission.value.replace('_', ' ')} needs one of the roles: {roles}",
+            role=actor.role.value,
+            permission=permission.value,
+        )

@@ -1,0 +1,12 @@
+"""The HTML pages: the one place where each domain's ``views.router`` is mounted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def page_routers() -> list[APIRouter]:
+    """Every domain's ``views.router``; a new capability adds its import and router here."""
+    from flywheel.auth import views as auth
+
+    return [auth.router]
