@@ -36,12 +36,14 @@ install: $(STAMP)
 ## Front-end assets only (npm ci when package-lock.json changed, then the copy).
 assets: $(VENDOR_MANIFEST)
 
-## Build a demo company on SQLite (./flywheel.db) and show it.
+## Build a demo company on SQLite (./flywheel.db), then serve it on http://127.0.0.1:$(PORT)/.
+PORT ?= 8000
 demo: $(STAMP)
 	$(BIN)/flywheel init
 	$(BIN)/flywheel demo --customers $(DEMO_CUSTOMERS) --replace
 	$(BIN)/flywheel status
-	$(BIN)/flywheel customers list --tier key --limit 10
+	@echo "Open http://127.0.0.1:$(PORT)/ and sign in with a demo user above (Ctrl-C stops the server)."
+	$(BIN)/flywheel serve --port $(PORT)
 
 ## The whole test suite on SQLite, and on PostgreSQL too when FLYWHEEL_TEST_DATABASE_URL is set.
 test: $(STAMP) migration-check test-sqlite

@@ -3,58 +3,14 @@ language switch, and what anonymous visitors of pages are told."""
 
 from __future__ import annotations
 
-import re
-
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flywheel.auth.actor import Actor
-from flywheel.models.audit import AuditEvent
 from flywheel.models.base import utcnow
 from flywheel.models.enums import Role
-from flywheel.models.users import User
 from flywheel.users import service as users
 from flywheel.web.sessions import SESSION_COOKIE
-
-PASSWORD = "correct horse battery"
-ADMIN = Actor.system("tests")
-
-
-def make_person(
-    session: Session, username: str = "li.wei", *, role: Role = Role.SALES, language: str = "en"
-) -> User:
-    user = users.create_user(
-        session,
-        actor=ADMIN,
-        username=username,
-        display_name="Li Wei",
-        role=role,
-        language=language,
-        password=PASSWORD,
-    )
-    session.flush()
-    return user
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the page has no CSRF field"
-    return match.group(1)
-
-
-def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> None:
-    form = client.get("/sign-in")
-    answer = client.post(
-        "/sign-in",
-        data={"username": username, "password": password, "csrf_token": csrf_of(form.text)},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-
-
-def audit_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+from tests.web.pages import ADMIN, PASSWORD, audit_count, csrf_of, make_person, sign_in
 
 
 def test_a_page_without_sign_in_redirects_to_the_sign_in_page_keeping_the_target(

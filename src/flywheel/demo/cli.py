@@ -116,13 +116,31 @@ def _print_summary(summary: DemoSummary) -> None:
         f"write {summary.write_seconds:.1f} s) into {summary.database}"
     )
     console.print("\n[bold]What to try next[/]")
+    console.print("  flywheel serve                 [dim]# then open http://127.0.0.1:8000/[/]")
     console.print("  flywheel customers list")
     console.print("  flywheel customers show C000001")
     console.print(
         "  flywheel demo --replace --customers 5000 --seed 42   [dim]# a bigger company[/]"
     )
-    console.print("  Demo users, one per role: admin, manager, sales, collector, finance, viewer")
-    console.print(f"  Their password (new demo users only): {DEMO_PASSWORD}", markup=False)
+    sign_ins = Table(title="Demo sign-ins (one per role)", min_width=48)
+    sign_ins.add_column("username")
+    sign_ins.add_column("password")
+    sign_ins.add_column("may")
+    for username, may in DEMO_SIGN_INS:
+        sign_ins.add_row(username, DEMO_PASSWORD, may)
+    console.print(sign_ins)
+    console.print("  [dim]The password is set for new demo users only.[/]")
+
+
+# What each demo user is for, as shown after the build (the usernames are the role names).
+DEMO_SIGN_INS = (
+    ("admin", "everything, users included"),
+    ("manager", "all accounts; credit notes, imports"),
+    ("sales", "his own accounts; contacts, touchpoints"),
+    ("collector", "all accounts; payments, touchpoints"),
+    ("finance", "all accounts; invoices, payments, credit notes, imports"),
+    ("viewer", "read only"),
+)
 
 
 # Imported last: ``flywheel.cli`` imports this module while registering commands, and this

@@ -142,12 +142,16 @@ def use_language(language: str | None) -> Iterator[str]:
         _current.reset(token)
 
 
-def gettext(message: str) -> str:
-    return translations(current_language()).gettext(message)
+def gettext(message: str, **params: object) -> str:
+    """``message`` in the current language; ``%(name)s`` placeholders filled from ``params``
+    (as the templates' ``_()`` does)."""
+    text = translations(current_language()).gettext(message)
+    return text % params if params else text
 
 
-def ngettext(singular: str, plural: str, n: int) -> str:
-    return translations(current_language()).ngettext(singular, plural, n)
+def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+    text = translations(current_language()).ngettext(singular, plural, n)
+    return text % {"num": n, **params}
 
 
 _ = gettext

@@ -45,6 +45,7 @@ NAV: list[NavItem] = [
     NavItem("invoices", N_("Invoices"), "/invoices"),
     NavItem("payments", N_("Record payment"), "/payments/new", Permission.RECORD_PAYMENTS),
     NavItem("imports", N_("Import"), "/imports", Permission.IMPORT_DATA),
+    NavItem("users", N_("Users"), "/users", Permission.MANAGE_USERS),
 ]
 
 

@@ -8,5 +8,6 @@ from fastapi import APIRouter
 def page_routers() -> list[APIRouter]:
     """Every domain's ``views.router``; a new capability adds its import and router here."""
     from flywheel.auth import views as auth
+    from flywheel.users import views as users
 
-    return [auth.router]
+    return [auth.router, users.router]
