@@ -17,6 +17,7 @@ class Actor:
     role: Role = Role.ADMIN
     user_id: int | None = None
     language: str = "zh"
+    display_name: str | None = None
 
     @classmethod
     def system(cls, name: str) -> Actor:
@@ -27,7 +28,11 @@ class Actor:
     def for_user(cls, user: User) -> Actor:
         """A signed-in user acting with the rights of his role."""
         return cls(
-            name=user.username, role=Role(user.role), user_id=user.id, language=user.language
+            name=user.username,
+            role=Role(user.role),
+            user_id=user.id,
+            language=user.language,
+            display_name=user.display_name,
         )
 
 

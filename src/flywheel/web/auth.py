@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from flywheel.auth import permissions
 from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
-from flywheel.kit import i18n
 from flywheel.auth.tokens import authenticate_token
 from flywheel.errors import Forbidden, Unauthenticated
+from flywheel.kit import i18n
 from flywheel.models.base import utcnow
 from flywheel.models.enums import Role
 from flywheel.models.users import User
@@ -80,9 +80,12 @@ def get_current_actor(
     signed in by cookie must carry the session's CSRF token."""
     user = current_user(request, session)
     if user is not None:
-        request.state.user = user
+        # The actor, plain values, not the ORM row: an error page is rendered after the
+        # request's transaction was rolled back, when the row can no longer be read.
+        actor = Actor.for_user(user)
+        request.state.actor = actor
         i18n.choose(user.language)
-        return Actor.for_user(user)
+        return actor
     raise Unauthenticated("sign in, or send a valid API token (Authorization: Bearer fw_…)")
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -56,8 +57,32 @@ def internal_error_response(request_id: str | None) -> JSONResponse:
 _JSON_PREFIXES = ("/api/", "/static/", "/openapi.json", "/healthz")
 
 
+def is_page_path(path: str) -> bool:
+    return not path.startswith(_JSON_PREFIXES)
+
+
 def is_page(request: Request) -> bool:
-    return not request.url.path.startswith(_JSON_PREFIXES)
+    return is_page_path(request.url.path)
+
+
+# The page for an unexpected error: no template, no database, both languages, so it shows even
+# when whatever broke is what pages need.
+_INTERNAL_ERROR_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>500 · Flywheel</title>
+<link rel="stylesheet" href="/static/app.css"></head>
+<body><main class="page"><section class="error-page">
+<h1>出错了 · Something went wrong</h1>
+<p>服务器日志中记录了详细信息，请向管理员提供此请求编号：<br>
+The server log has the details; give the administrator this request id:</p>
+<p><code>{request_id}</code></p>
+<p><a href="/">首页 · Home</a></p>
+</section></main></body></html>
+"""
+
+
+def internal_error_page(request_id: str | None) -> HTMLResponse:
+    body = _INTERNAL_ERROR_PAGE.format(request_id=html.escape(request_id or "-"))
+    return HTMLResponse(body, status_code=500)
 
 
 def page_error(
@@ -73,8 +98,7 @@ def page_error(
         if request.headers.get("HX-Request") == "true":
             return Response(status_code=200, headers={"HX-Redirect": target})
         return pages.redirect(target)
-    user = getattr(request.state, "user", None)
-    actor = Actor.for_user(user) if user is not None else None
+    actor: Actor | None = getattr(request.state, "actor", None)
     return pages.render(
         request,
         "error.html",

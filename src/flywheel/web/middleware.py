@@ -9,7 +9,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flywheel.kit import i18n
-from flywheel.web.errors import internal_error_response
+from flywheel.web.errors import internal_error_page, internal_error_response, is_page_path
 from flywheel.web.logging import (
     REQUEST_ID_HEADER,
     accept_request_id,
@@ -59,7 +59,12 @@ class RequestContextMiddleware:
             logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
             if response_started:
                 raise
-            await internal_error_response(request_id)(scope, receive, send_with_request_id)
+            answer = (
+                internal_error_page(request_id)
+                if is_page_path(scope["path"])
+                else internal_error_response(request_id)
+            )
+            await answer(scope, receive, send_with_request_id)
         finally:
             client = scope.get("client")
             access_logger.info(

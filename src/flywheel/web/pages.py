@@ -136,7 +136,6 @@ def render(
         values: dict[str, Any] = {
             "request": request,
             "actor": actor,
-            "user": getattr(request.state, "user", None),
             "nav": nav_for(actor),
             "active_nav": _active_nav(request.url.path),
             "lang": language,
