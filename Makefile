@@ -10,7 +10,7 @@ VENDOR_MANIFEST := src/flywheel/web/static/vendor/manifest.json
 STAMP := $(VENV)/.installed
 DEMO_CUSTOMERS ?= 300
 
-.PHONY: demo test test-sqlite test-postgres lint format bench install assets clean migration-check i18n
+.PHONY: demo test test-sqlite test-postgres test-e2e lint format bench install assets clean migration-check i18n
 
 $(PY_STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+## The browser tests alone (they run in `make test` too): chromium drives a real `flywheel serve`;
+## full-page screenshots land in tests/e2e/screenshots/ (or FLYWHEEL_E2E_SCREENSHOTS).
+test-e2e: $(STAMP)
+	$(BIN)/python -m pytest -q -m e2e tests/e2e
+
 ## Migrations must match the models (no drift).
 migration-check: $(STAMP)
 	rm -f .migration-check.db
@@ -76,6 +81,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_demo.py --customers 100000 --years 3
 	$(BIN)/python benchmarks/bench_import.py --rows 1000000
+	$(BIN)/python benchmarks/bench_web.py
 
 ## Extract the translatable strings and update the catalogs (then translate the new entries).
 LOCALE_DIR := src/flywheel/locale

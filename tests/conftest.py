@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from flywheel.db import make_engine, upgrade_database
@@ -32,11 +32,31 @@ def reset_postgres(engine: Engine) -> None:
         conn.execute(text("CREATE SCHEMA public"))
 
 
+def worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker resets and migrates a database of its own on the same
+    server (``flywheel_test_gw0`` …), created when missing: two workers on one schema would
+    drop each other's tables."""
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+            )
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    finally:
+        admin.dispose()
+    return own.render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get(PG_ENV)
     if url:
-        return url
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        return worker_database(url, worker) if worker else url
     path: Path = tmp_path_factory.mktemp("db") / "flywheel-test.db"
     return f"sqlite:///{path}"
 

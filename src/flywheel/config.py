@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     default_payment_terms: str = Field(default="NET30")
     allocation_order: AllocationOrder = AllocationOrder.OLDEST_DUE
     import_batch_size: int = Field(default=5000, ge=100)
+    # Files uploaded for import, kept between the steps of the import page (a folder per upload,
+    # removed after a day), and the rejected rows of imported batches (kept 30 days). Every web
+    # process must see the same folder. Default: "flywheel-uploads" in the temporary directory.
+    upload_dir: Path | None = None
     echo_sql: bool = False
     # Signs the session cookie. When unset, a random key is created once in ``secret_file`` and
     # shared by every worker that starts in the same directory.

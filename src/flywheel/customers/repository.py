@@ -4,15 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, UnaryExpression, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.sql.elements import True_
 
 from flywheel.models.customers import Contact, Customer, Touchpoint
 from flywheel.models.receivables import Installment, Invoice, Payment
 from flywheel.models.users import User
+
+_Stmt = TypeVar("_Stmt", bound=Select[Any])
+
+
+def sees_everything(scope: ColumnElement[bool]) -> bool:
+    """Whether ``scope`` (from ``auth.scope.visible_customers``) lets every account through, so
+    a look-up may skip the restriction (and stay an identity-map hit for system work)."""
+    return isinstance(scope, True_)
+
+
+def in_scope(
+    stmt: _Stmt, customer_id: InstrumentedAttribute[int], scope: ColumnElement[bool]
+) -> _Stmt:
+    """``stmt`` kept to rows whose ``customer_id`` column names an account in ``scope``.
+
+    A sub-select rather than a join, so a ``FOR UPDATE`` still locks only the rows asked for.
+    """
+    if sees_everything(scope):
+        return stmt
+    return stmt.where(customer_id.in_(select(Customer.id).where(scope)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +61,15 @@ _SORT_COLUMNS = {
 
 def get(session: Session, customer_id: int) -> Customer | None:
     return session.get(Customer, customer_id)
+
+
+def get_visible(
+    session: Session, customer_id: int, *, scope: ColumnElement[bool]
+) -> Customer | None:
+    """The account with ``customer_id`` if it is in ``scope``."""
+    if sees_everything(scope):
+        return session.get(Customer, customer_id)
+    return session.scalars(select(Customer).where(Customer.id == customer_id, scope)).one_or_none()
 
 
 def get_by_code(
@@ -73,8 +104,10 @@ def _filtered(stmt: Select[Any], flt: CustomerFilter) -> Select[Any]:
     if flt.status:
         stmt = stmt.where(Customer.status == flt.status)
     if flt.owner:
-        owner_ids = select(User.id).where(User.username == flt.owner)
-        stmt = stmt.where(Customer.owner_id.in_(owner_ids))
+        # "=" on a scalar sub-select rather than IN (usernames are unique): SQLite then takes
+        # the (owner_id, tier, code) index instead of walking a whole tier in code order.
+        owner_id = select(User.id).where(User.username == flt.owner).scalar_subquery()
+        stmt = stmt.where(Customer.owner_id == owner_id)
     return stmt
 
 
@@ -89,9 +122,16 @@ def list_customers(
     descending: bool = False,
 ) -> tuple[list[tuple[Customer, str | None]], int]:
     """One page of the accounts in ``scope`` matching ``flt``, each with its owner's username,
-    and the number matching in all. Two statements, however long the page."""
+    and the number matching in all. Two statements, however long the page.
+
+    Both are served by the indexes on (tier, code) and (owner_id, tier, code): the count reads
+    only index entries, and a page in code order walks the index instead of sorting the tier.
+    """
     base = _filtered(select(Customer).where(scope), flt)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    # COUNT(*) straight on the table (not over a sub-select of every column), so the count
+    # can be answered from an index alone.
+    counting = _filtered(select(func.count()).select_from(Customer).where(scope), flt)
+    total = session.scalar(counting) or 0
     column = _SORT_COLUMNS[sort]
     # The code is unique, so it makes the order total and the pages stable.
     order: list[UnaryExpression[Any]] = [column.desc() if descending else column.asc()]
@@ -165,3 +205,100 @@ def recent_payments(session: Session, customer_id: int, limit: int) -> Sequence[
 
 def user_by_id(session: Session, user_id: int | None) -> User | None:
     return session.get(User, user_id) if user_id is not None else None
+
+
+# ---------------------------------------------------------------- contacts and touchpoints
+
+
+def get_contact(session: Session, contact_id: int, *, scope: ColumnElement[bool]) -> Contact | None:
+    """The contact with ``contact_id`` if its account is in ``scope``."""
+    if sees_everything(scope):
+        return session.get(Contact, contact_id)
+    stmt = in_scope(select(Contact).where(Contact.id == contact_id), Contact.customer_id, scope)
+    return session.scalars(stmt).one_or_none()
+
+
+def page_of_contacts(
+    session: Session, customer_id: int, *, limit: int, offset: int = 0
+) -> tuple[Sequence[Contact], int]:
+    """One page of an account's contacts in the order they were added, and how many it has."""
+    total = session.scalar(
+        select(func.count()).select_from(Contact).where(Contact.customer_id == customer_id)
+    )
+    rows = session.scalars(
+        select(Contact)
+        .where(Contact.customer_id == customer_id)
+        .order_by(Contact.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return rows, total or 0
+
+
+def get_touchpoint(
+    session: Session, touchpoint_id: int, *, scope: ColumnElement[bool]
+) -> Touchpoint | None:
+    """The touchpoint with ``touchpoint_id`` if its account is in ``scope``."""
+    if sees_everything(scope):
+        return session.get(Touchpoint, touchpoint_id)
+    stmt = in_scope(
+        select(Touchpoint).where(Touchpoint.id == touchpoint_id), Touchpoint.customer_id, scope
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def touchpoint_reference_taken(session: Session, reference: str) -> bool:
+    return (
+        session.scalar(select(Touchpoint.id).where(Touchpoint.reference == reference).limit(1))
+        is not None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TouchpointFilter:
+    customer: str | None = None  # the account's code
+    kind: str | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+
+
+def list_touchpoints(
+    session: Session,
+    flt: TouchpointFilter,
+    *,
+    scope: ColumnElement[bool],
+    limit: int,
+    offset: int = 0,
+) -> tuple[list[tuple[Touchpoint, str, str | None, str | None]], int]:
+    """One page of touchpoints in ``scope``, newest first, each with its account's code, the
+    contact's name and the user's username; and how many match in all."""
+    base = select(Touchpoint).join(Customer, Touchpoint.customer_id == Customer.id).where(scope)
+    if flt.customer:
+        base = base.where(Customer.code == flt.customer)
+    if flt.kind:
+        base = base.where(Touchpoint.kind == flt.kind)
+    if flt.since is not None:
+        base = base.where(Touchpoint.occurred_at >= flt.since)
+    if flt.until is not None:
+        base = base.where(Touchpoint.occurred_at < flt.until)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    page = (
+        base.outerjoin(Contact, Touchpoint.contact_id == Contact.id)
+        .outerjoin(User, Touchpoint.user_id == User.id)
+        .add_columns(Customer.code, Contact.name, User.username)
+        .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = [(tp, code, contact, user) for tp, code, contact, user in session.execute(page)]
+    return rows, total
+
+
+def usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all())
+
+
+def user_by_username(session: Session, username: str) -> User | None:
+    return session.scalars(select(User).where(User.username == username)).one_or_none()

@@ -134,38 +134,55 @@ class ImportResult:
 
 
 def parse_map_options(options: list[str]) -> dict[str, str]:
-    """``["发票号=number", ...]`` -> {normalized column: field}."""
+    """``["发票号=number", "备注=", ...]`` -> {normalized column: field}; an empty field
+    (``备注=``) leaves the column out of the import even when its name is recognised."""
     mapping: dict[str, str] = {}
     for option in options:
         column, sep, field_name = option.rpartition("=")
-        if not sep or not column.strip() or not field_name.strip():
-            raise ImportFailed(f"--map {option!r}: expected COLUMN=field")
+        if not sep or not column.strip():
+            raise ImportFailed(f"--map {option!r}: expected COLUMN=field (or COLUMN= to skip it)")
         mapping[normalize_header(column)] = field_name.strip()
     return mapping
 
 
-def resolve_columns(
+def match_columns(
     spec: EntitySpec, headers: list[str], explicit: dict[str, str]
 ) -> tuple[dict[str, int], list[str]]:
     """Which column feeds each field; the columns no field uses. An explicit ``--map`` wins,
-    then the best-ranked alias (a file with both "开票日期" and "日期" takes "开票日期")."""
+    then the best-ranked alias (a file with both "开票日期" and "日期" takes "开票日期").
+    Required fields may be left without a column here: ``resolve_columns`` refuses that,
+    the import page shows it."""
     for field_name in explicit.values():
-        if field_name not in spec.by_name:
+        if field_name and field_name not in spec.by_name:
             known = ", ".join(spec.by_name)
             raise ImportFailed(
-                f"--map names unknown field {field_name!r}; fields of {spec.entity}: {known}"
+                f"--map names unknown field {field_name!r}; fields of {spec.entity}: {known}",
+                field=field_name,
             )
     normalized = [normalize_header(h) for h in headers]
     for column in explicit:
         if column not in normalized:
             raise ImportFailed(
-                f"--map names column {column!r}, which is not in the file; columns: {', '.join(headers)}"
+                f"--map names column {column!r}, which is not in the file; columns: {', '.join(headers)}",
+                column=column,
             )
     chosen: dict[str, tuple[int, int]] = {}  # field -> (rank, column index)
+    taken: set[int] = set()
     for index, key in enumerate(normalized):
-        if key in explicit:
-            chosen[explicit[key]] = (-1, index)
-    taken = {i for _, i in chosen.values()}
+        if key not in explicit:
+            continue
+        taken.add(index)
+        field_name = explicit[key]
+        if not field_name:
+            continue
+        if field_name in chosen:
+            first = headers[chosen[field_name][1]]
+            raise ImportFailed(
+                f"--map names field {field_name!r} for two columns: {first!r} and "
+                f"{headers[index]!r}",
+                field=field_name,
+            )
+        chosen[field_name] = (-1, index)
     for spec_field in spec.fields:
         if spec_field.name in chosen:
             continue
@@ -177,7 +194,17 @@ def resolve_columns(
                 chosen[spec_field.name] = (rank, hits[0])
                 taken.add(hits[0])
                 break
-    missing = [f for f in spec.fields if f.required and f.name not in chosen]
+    used = {index for _, index in chosen.values()}
+    ignored = [h for i, h in enumerate(headers) if h and i not in used]
+    return {name: index for name, (_, index) in chosen.items()}, ignored
+
+
+def resolve_columns(
+    spec: EntitySpec, headers: list[str], explicit: dict[str, str]
+) -> tuple[dict[str, int], list[str]]:
+    """``match_columns``, refusing a file in which a required field has no column."""
+    columns, ignored = match_columns(spec, headers, explicit)
+    missing = [f for f in spec.fields if f.required and f.name not in columns]
     if missing:
         wanted = "; ".join(f"{f.name} ({' / '.join(f.aliases[:4])})" for f in missing)
         raise ImportFailed(
@@ -185,8 +212,7 @@ def resolve_columns(
             "Name the column with --map COLUMN=field.",
             missing=[f.name for f in missing],
         )
-    ignored = [h for i, h in enumerate(headers) if i not in taken and h]
-    return {name: index for name, (_, index) in chosen.items()}, ignored
+    return columns, ignored
 
 
 # ---------------------------------------------------------------- parsing rows

@@ -13,6 +13,14 @@ from flywheel.models.enums import CustomerStatus, Language, Tier
 
 class Customer(Base):
     __tablename__ = "customers"
+    # The account list filters by tier (and a sales rep's scope by owner) and pages in code
+    # order: these count from the index alone and read a page without sorting the tier. Its
+    # region filter and the list of regions read ix_customers_region, not the whole table.
+    __table_args__ = (
+        Index("ix_customers_tier_code", "tier", "code"),
+        Index("ix_customers_owner_tier_code", "owner_id", "tier", "code"),
+        Index("ix_customers_region", "region"),
+    )
 
     id: Mapped[IdPk]
     code: Mapped[str] = mapped_column(String(64), unique=True)

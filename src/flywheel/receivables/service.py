@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from flywheel.audit import service as audit
 from flywheel.auth.actor import Actor
+from flywheel.auth.scope import visible_customers
 from flywheel.config import AllocationOrder, get_settings
 from flywheel.customers import service as customers
 from flywheel.errors import (
@@ -22,7 +24,7 @@ from flywheel.errors import (
     ValidationFailed,
 )
 from flywheel.kit.terms import parse_terms
-from flywheel.models.enums import OVERDUE, InvoiceStatus
+from flywheel.models.enums import InvoiceStatus
 from flywheel.models.receivables import (
     ZERO,
     Allocation,
@@ -31,13 +33,39 @@ from flywheel.models.receivables import (
     Invoice,
     Payment,
 )
-from flywheel.receivables import allocation, repository
+from flywheel.receivables import allocation, browse, repository
 from flywheel.receivables.schemas import (
+    AllocationNew,
     CreditNoteCreate,
+    CreditNoteNew,
     InstallmentIn,
     InvoiceCreate,
+    InvoiceNew,
     PaymentCreate,
+    PaymentNew,
 )
+from flywheel.sales import service as sales
+
+# The reads live in ``browse``, a use case of their own; callers find them here with the writes.
+CreditNoteFilter = browse.CreditNoteFilter
+InvoiceDetail = browse.InvoiceDetail
+InvoiceFilter = browse.InvoiceFilter
+InvoiceRow = browse.InvoiceRow
+InvoiceSort = browse.InvoiceSort
+PaymentDetail = browse.PaymentDetail
+PaymentFilter = browse.PaymentFilter
+credit_note_refs = browse.credit_note_refs
+days_overdue = browse.days_overdue
+get_credit_note_for = browse.get_credit_note_for
+get_invoice_for = browse.get_invoice_for
+get_payment_for = browse.get_payment_for
+invoice_detail = browse.invoice_detail
+list_credit_notes = browse.list_credit_notes
+list_invoices = browse.list_invoices
+list_payments = browse.list_payments
+payment_detail = browse.payment_detail
+payment_detail_of = browse.payment_detail_of
+state_as_of = browse.state_as_of
 
 INVOICE_FIELDS = (
     "number",
@@ -106,7 +134,7 @@ def _terms_code(raw: str | None, default: str) -> str:
 
 
 def create_invoice(session: Session, *, actor: Actor, data: InvoiceCreate) -> Invoice:
-    customer = customers.get_customer(session, data.customer_id)
+    customer = customers.get_customer_for(session, data.customer_id, actor=actor)
     if repository.get_invoice_by_number(session, data.number) is not None:
         raise Conflict(f"invoice {data.number} already exists", number=data.number)
     terms = _terms_code(data.payment_terms, customer.payment_terms)
@@ -156,9 +184,9 @@ def update_invoice(
 ) -> tuple[Invoice, bool]:
     """Bring an invoice to ``data``; returns (invoice, changed). Money and dates are locked
     once anything was applied to it: a credit note is the way to reduce a settled invoice."""
-    invoice = _invoice_or_404(session, invoice_id, for_update=True)
+    invoice = _invoice_or_404(session, invoice_id, actor=actor, for_update=True)
     before = invoice_snapshot(invoice)
-    customer = customers.get_customer(session, data.customer_id)
+    customer = customers.get_customer_for(session, data.customer_id, actor=actor)
     terms = _terms_code(data.payment_terms, customer.payment_terms)
     plan = schedule(data, terms)
     wanted = {
@@ -223,14 +251,19 @@ def update_invoice(
     return invoice, True
 
 
-def _invoice_or_404(session: Session, invoice_id: int, *, for_update: bool = False) -> Invoice:
-    invoice = repository.get_invoice(session, invoice_id, for_update=for_update)
+def _invoice_or_404(
+    session: Session, invoice_id: int, *, actor: Actor, for_update: bool = False
+) -> Invoice:
+    invoice = repository.get_invoice(
+        session, invoice_id, for_update=for_update, scope=visible_customers(actor)
+    )
     if invoice is None:
         raise NotFound(f"invoice {invoice_id} not found", invoice_id=invoice_id)
     return invoice
 
 
 def get_invoice_by_number(session: Session, number: str) -> Invoice:
+    """The invoice ``number``, unrestricted: for system work. Actors use ``get_invoice_for``."""
     invoice = repository.get_invoice_by_number(session, number)
     if invoice is None:
         raise NotFound(f"invoice {number} not found", number=number)
@@ -238,7 +271,7 @@ def get_invoice_by_number(session: Session, number: str) -> Invoice:
 
 
 def cancel_invoice(session: Session, *, actor: Actor, invoice_id: int, reason: str) -> Invoice:
-    invoice = _invoice_or_404(session, invoice_id, for_update=True)
+    invoice = _invoice_or_404(session, invoice_id, actor=actor, for_update=True)
     if invoice.paid_amount + invoice.credited_amount + invoice.written_off_amount > ZERO:
         raise InvoiceLocked(
             f"invoice {invoice.number} has money applied; reverse it or issue a credit note",
@@ -266,7 +299,7 @@ def write_off_invoice(
     session: Session, *, actor: Actor, invoice_id: int, on: date, reason: str
 ) -> Invoice:
     """Write off what is still open on every installment (坏账核销)."""
-    invoice = _invoice_or_404(session, invoice_id, for_update=True)
+    invoice = _invoice_or_404(session, invoice_id, actor=actor, for_update=True)
     if invoice.status not in allocation.SETTLEABLE:
         raise InvoiceNotOpen(
             f"invoice {invoice.number} is {invoice.status}; nothing to write off",
@@ -295,27 +328,12 @@ def write_off_invoice(
     return invoice
 
 
-def state_as_of(invoice: Invoice, as_of: date) -> str:
-    """The status a user sees on ``as_of``: the stored one, or "overdue" if money is late."""
-    if invoice.status in allocation.SETTLEABLE and any(
-        i.open_amount > ZERO and i.due_date < as_of for i in invoice.installments
-    ):
-        return OVERDUE
-    return invoice.status
-
-
-def days_overdue(installment: Installment, as_of: date) -> int:
-    if installment.open_amount <= ZERO or installment.due_date >= as_of:
-        return 0
-    return (as_of - installment.due_date).days
-
-
 # ---------------------------------------------------------------- payments
 
 
 def record_payment(session: Session, *, actor: Actor, data: PaymentCreate) -> Payment:
     """Record a receipt and apply it: the referenced invoice first, then by the policy."""
-    customer = customers.get_customer(session, data.customer_id)
+    customer = customers.get_customer_for(session, data.customer_id, actor=actor)
     if repository.get_payment_by_reference(session, data.reference) is not None:
         raise Conflict(f"payment {data.reference} already exists", reference=data.reference)
     payment = new_payment(data, currency=data.currency or customer.currency)
@@ -353,17 +371,12 @@ def auto_allocate(session: Session, *, payment: Payment) -> list[dict[str, str]]
     """Apply the payment's unallocated money to the customer's open installments."""
     if payment.unallocated_amount <= ZERO:
         return []
-    candidates = repository.open_installments(session, payment.customer_id, payment.currency)
-    preferred: int | None = None
-    if payment.invoice_reference:
-        for inst in candidates:
-            if inst.invoice.number == payment.invoice_reference:
-                preferred = inst.invoice_id
-                break
-    ordered = allocation.order_for_allocation(
-        candidates,
-        order=AllocationOrder(get_settings().allocation_order),
-        preferred_invoice_id=preferred,
+    ordered = _allocation_targets(
+        session,
+        customer_id=payment.customer_id,
+        currency=payment.currency,
+        invoice_reference=payment.invoice_reference,
+        for_update=True,
     )
     applied: list[dict[str, str]] = []
     for inst, amount in allocation.plan(payment.unallocated_amount, ordered):
@@ -380,17 +393,97 @@ def auto_allocate(session: Session, *, payment: Payment) -> list[dict[str, str]]
     return applied
 
 
+def _allocation_targets(
+    session: Session,
+    *,
+    customer_id: int,
+    currency: str,
+    invoice_reference: str | None,
+    for_update: bool,
+) -> list[Installment]:
+    """The customer's open installments in ``currency`` in the order money is applied to them:
+    the invoice the payer named first, then by the allocation policy."""
+    candidates = repository.open_installments(session, customer_id, currency, for_update=for_update)
+    preferred: int | None = None
+    if invoice_reference:
+        for inst in candidates:
+            if inst.invoice.number == invoice_reference:
+                preferred = inst.invoice_id
+                break
+    return allocation.order_for_allocation(
+        candidates,
+        order=AllocationOrder(get_settings().allocation_order),
+        preferred_invoice_id=preferred,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAllocation:
+    invoice_number: str
+    installment: int  # the installment's sequence, 1-based
+    due_date: date
+    open_before: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationPreview:
+    """What ``record_payment`` would apply, in order, and what it would leave unallocated."""
+
+    customer_id: int
+    currency: str
+    amount: Decimal
+    allocations: list[PlannedAllocation]
+    unallocated: Decimal
+
+
+def preview_allocation(session: Session, *, actor: Actor, data: PaymentCreate) -> AllocationPreview:
+    """Exactly what ``record_payment(data)`` would allocate, computed without writing or
+    locking anything: the same checks (account in scope, reference new), the same candidates
+    and order (``allocation.order_for_allocation``) and the same split (``allocation.plan``)."""
+    customer = customers.get_customer_for(session, data.customer_id, actor=actor)
+    if repository.get_payment_by_reference(session, data.reference) is not None:
+        raise Conflict(f"payment {data.reference} already exists", reference=data.reference)
+    currency = data.currency or customer.currency
+    ordered = _allocation_targets(
+        session,
+        customer_id=customer.id,
+        currency=currency,
+        invoice_reference=data.invoice_number,
+        for_update=False,
+    )
+    planned = [
+        PlannedAllocation(
+            invoice_number=inst.invoice.number,
+            installment=inst.sequence,
+            due_date=inst.due_date,
+            open_before=inst.open_amount,
+            amount=amount,
+        )
+        for inst, amount in allocation.plan(data.amount, ordered)
+    ]
+    return AllocationPreview(
+        customer_id=customer.id,
+        currency=currency,
+        amount=data.amount,
+        allocations=planned,
+        unallocated=data.amount - sum((p.amount for p in planned), ZERO),
+    )
+
+
 def allocate(
     session: Session, *, actor: Actor, payment_id: int, installment_id: int, amount: Decimal
 ) -> Allocation:
     """A collector's manual allocation of part of a payment to one installment."""
-    payment = repository.get_payment(session, payment_id, for_update=True)
+    payment = repository.get_payment(
+        session, payment_id, for_update=True, scope=visible_customers(actor)
+    )
     if payment is None:
         raise NotFound(f"payment {payment_id} not found", payment_id=payment_id)
     installment = repository.get_installment(session, installment_id)
     if installment is None:
         raise NotFound(f"installment {installment_id} not found", installment_id=installment_id)
-    _invoice_or_404(session, installment.invoice_id, for_update=True)
+    _invoice_or_404(session, installment.invoice_id, actor=actor, for_update=True)
     row = allocation.apply_payment(payment, installment, amount)
     session.add(row)
     session.flush()
@@ -412,7 +505,8 @@ def allocate(
 
 
 def unallocate(session: Session, *, actor: Actor, allocation_id: int) -> None:
-    row = session.get(Allocation, allocation_id)
+    """Undo one allocation of a payment (in the actor's scope): the money is unallocated again."""
+    row = repository.get_allocation(session, allocation_id, scope=visible_customers(actor))
     if row is None:
         raise NotFound(f"allocation {allocation_id} not found", allocation_id=allocation_id)
     if row.payment_id is None:
@@ -439,7 +533,8 @@ def _remove_allocations(session: Session, rows: Sequence[Allocation]) -> None:
         payment = repository.get_payment(session, row.payment_id) if row.payment_id else None
         if installment is None:
             raise NotFound(f"installment {row.installment_id} not found")
-        _invoice_or_404(session, installment.invoice_id, for_update=True)
+        # Locks the invoice; the caller has already checked the actor may touch it.
+        repository.get_invoice(session, installment.invoice_id, for_update=True)
         allocation.reverse(row, installment, payment)
         session.delete(row)
     session.flush()
@@ -449,10 +544,12 @@ def update_payment(
     session: Session, *, actor: Actor, payment_id: int, data: PaymentCreate
 ) -> tuple[Payment, bool]:
     """Correct a recorded payment: its allocations are undone and made again."""
-    payment = repository.get_payment(session, payment_id, for_update=True)
+    payment = repository.get_payment(
+        session, payment_id, for_update=True, scope=visible_customers(actor)
+    )
     if payment is None:
         raise NotFound(f"payment {payment_id} not found", payment_id=payment_id)
-    customer = customers.get_customer(session, data.customer_id)
+    customer = customers.get_customer_for(session, data.customer_id, actor=actor)
     wanted = {
         "customer_id": customer.id,
         "received_on": data.received_on,
@@ -486,7 +583,7 @@ def apply_unallocated_credit(session: Session, *, actor: Actor, customer_id: int
     """Apply every unallocated payment balance of a customer to its open installments
     (after new invoices arrive). Returns how many payments took part."""
     touched = 0
-    customer = customers.get_customer(session, customer_id)
+    customer = customers.get_customer_for(session, customer_id, actor=actor)
     for payment in repository.unallocated_payments(session, customer.id):
         applied = auto_allocate(session, payment=payment)
         if applied:
@@ -508,7 +605,7 @@ def apply_unallocated_credit(session: Session, *, actor: Actor, customer_id: int
 
 def issue_credit_note(session: Session, *, actor: Actor, data: CreditNoteCreate) -> CreditNote:
     """A credit note reduces one invoice, from its last installment backwards."""
-    invoice = _invoice_or_404(session, data.invoice_id, for_update=True)
+    invoice = _invoice_or_404(session, data.invoice_id, actor=actor, for_update=True)
     if repository.get_credit_note_by_number(session, data.number) is not None:
         raise Conflict(f"credit note {data.number} already exists", number=data.number)
     if invoice.status not in allocation.SETTLEABLE:
@@ -560,3 +657,154 @@ def issue_credit_note(session: Session, *, actor: Actor, data: CreditNoteCreate)
 def check_currency(expected: str, given: str, *, what: str) -> None:
     if expected != given:
         raise CurrencyMismatch(f"{what} is in {given}, expected {expected}")
+
+
+# ---------------------------------------------------------------- writes by business keys
+# The API and the pages name accounts by code, invoices and credit notes by number and
+# payments by reference; each function finds them in the actor's scope, then does the
+# id-based work above. Documents about to change are locked by that first look-up, so that
+# it reads them as committed (a later locking read would return the copy already loaded).
+
+
+def issue_invoice(session: Session, *, actor: Actor, data: InvoiceNew) -> Invoice:
+    """A new invoice of the account ``data.customer``; ``data.order`` must be that account's."""
+    customer = customers.get_customer_by_code(session, data.customer, actor=actor)
+    order_id = None
+    if data.order is not None:
+        order = sales.get_order_for(session, data.order, actor=actor)
+        if order.customer_id != customer.id:
+            raise ValidationFailed(f"order {data.order} belongs to another account", field="order")
+        order_id = order.id
+    return create_invoice(
+        session,
+        actor=actor,
+        data=InvoiceCreate(
+            number=data.number,
+            customer_id=customer.id,
+            issue_date=data.issue_date,
+            amount=data.amount,
+            order_id=order_id,
+            payment_terms=data.payment_terms,
+            currency=data.currency,
+            due_date=data.due_date,
+            installments=[
+                InstallmentIn(due_date=i.due_date, amount=i.amount) for i in data.installments
+            ]
+            if data.installments
+            else None,
+        ),
+    )
+
+
+def cancel_invoice_by_number(
+    session: Session, *, actor: Actor, number: str, reason: str
+) -> Invoice:
+    """Cancel the invoice ``number`` (nothing may be applied to it yet)."""
+    invoice = get_invoice_for(session, number, actor=actor, for_update=True)
+    return cancel_invoice(session, actor=actor, invoice_id=invoice.id, reason=reason)
+
+
+def write_off_invoice_by_number(
+    session: Session, *, actor: Actor, number: str, on: date, reason: str
+) -> Invoice:
+    """Write off what is still open on the invoice ``number``."""
+    invoice = get_invoice_for(session, number, actor=actor, for_update=True)
+    return write_off_invoice(session, actor=actor, invoice_id=invoice.id, on=on, reason=reason)
+
+
+def _payment_create(session: Session, data: PaymentNew, *, actor: Actor) -> PaymentCreate:
+    customer = customers.get_customer_by_code(session, data.customer, actor=actor)
+    return PaymentCreate(
+        reference=data.reference,
+        customer_id=customer.id,
+        received_on=data.received_on,
+        amount=data.amount,
+        currency=data.currency,
+        method=data.method,
+        invoice_number=data.invoice,
+    )
+
+
+def receive_payment(session: Session, *, actor: Actor, data: PaymentNew) -> Payment:
+    """Record a payment of the account ``data.customer`` and allocate it automatically
+    (``payment_detail_of`` shows the allocations made). An invoice named by the payer must be
+    one of that account's, in the payment's currency (``check_named_invoice``)."""
+    check_named_invoice(session, actor=actor, data=data)
+    return record_payment(session, actor=actor, data=_payment_create(session, data, actor=actor))
+
+
+def preview_payment(session: Session, *, actor: Actor, data: PaymentNew) -> AllocationPreview:
+    """``preview_allocation`` for a payment given by account code, with the same check of
+    the invoice it names as ``receive_payment``: writes nothing."""
+    check_named_invoice(session, actor=actor, data=data)
+    return preview_allocation(
+        session, actor=actor, data=_payment_create(session, data, actor=actor)
+    )
+
+
+def allocate_payment(
+    session: Session, *, actor: Actor, reference: str, data: AllocationNew
+) -> Allocation:
+    """Allocate ``data.amount`` of the payment ``reference`` to one installment of the invoice
+    ``data.invoice`` by hand; both must be of the same account, in the actor's scope."""
+    payment = get_payment_for(session, reference, actor=actor, for_update=True)
+    invoice = get_invoice_for(session, data.invoice, actor=actor, for_update=True)
+    installment = repository.installment_by_sequence(session, invoice.id, data.installment)
+    if installment is None:
+        raise NotFound(
+            f"invoice {invoice.number} has no installment {data.installment}",
+            field="installment",
+        )
+    return allocate(
+        session,
+        actor=actor,
+        payment_id=payment.id,
+        installment_id=installment.id,
+        amount=data.amount,
+    )
+
+
+def credit_invoice(session: Session, *, actor: Actor, data: CreditNoteNew) -> CreditNote:
+    """Issue a credit note against the invoice ``data.invoice`` (in the actor's scope)."""
+    invoice = get_invoice_for(session, data.invoice, actor=actor, for_update=True)
+    return issue_credit_note(
+        session,
+        actor=actor,
+        data=CreditNoteCreate(
+            number=data.number,
+            invoice_id=invoice.id,
+            issue_date=data.issue_date,
+            amount=data.amount,
+            reason=data.reason,
+        ),
+    )
+
+
+# ---------------------------------------------------------------- the invoice a payer names
+# Added for the payment page (receivables/payment_views.py): a typo in the invoice number, or an
+# invoice of another account or currency, would otherwise pass silently and the money would go
+# to the oldest open items instead.
+
+
+def check_named_invoice(session: Session, *, actor: Actor, data: PaymentNew) -> None:
+    """Refuse a payment naming an invoice the actor cannot see, another account's invoice, or
+    one in another currency than the payment (``data.currency``, else the account's)."""
+    if not data.invoice:
+        return
+    customer = customers.get_customer_by_code(session, data.customer, actor=actor)
+    try:
+        invoice = get_invoice_for(session, data.invoice, actor=actor)
+    except NotFound:
+        raise NotFound(f"invoice {data.invoice} not found", field="invoice") from None
+    if invoice.customer_id != customer.id:
+        raise ValidationFailed(
+            f"invoice {invoice.number} is not an invoice of {customer.code}", field="invoice"
+        )
+    currency = data.currency or customer.currency
+    if invoice.currency != currency:
+        raise CurrencyMismatch(
+            f"invoice {invoice.number} is in {invoice.currency}, the payment in {currency}",
+            field="currency",
+            invoice_currency=invoice.currency,
+            payment_currency=currency,
+        )

@@ -15,6 +15,7 @@ from flywheel.auth.actor import Actor
 from flywheel.errors import Conflict, LastAdmin, NotFound, ValidationFailed, WrongPassword
 from flywheel.models.enums import Language, Role
 from flywheel.models.users import User
+from flywheel.users.schemas import UserChanges, UserNew
 
 # Sign-in throttling: this many failures in a row lock the account for LOCKOUT. While locked,
 # no password is checked; once the lock ends, each further failure locks it again until a
@@ -300,3 +301,83 @@ def _record(
         before=before,
         after=after,
     )
+
+
+# ---------------------------------------------------------------- the admin's API and pages
+
+
+def find_users(
+    session: Session,
+    *,
+    role: Role | None = None,
+    active: bool | None = None,
+    search: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[User], int]:
+    """A page of users by username, filtered by role, active or not, and part of the username
+    or display name; and the number matching."""
+    query = select(User)
+    if role is not None:
+        query = query.where(User.role == role.value)
+    if active is not None:
+        query = query.where(User.is_active.is_(active))
+    text = search.strip() if search else ""
+    if text:
+        query = query.where(
+            User.username.icontains(text, autoescape=True)
+            | User.display_name.icontains(text, autoescape=True)
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(query.order_by(User.username).limit(limit).offset(offset))
+    return list(page), total
+
+
+def register_user(session: Session, *, actor: Actor, data: UserNew) -> User:
+    """A new user from the admin's API or page (``create_user`` with its checks)."""
+    return create_user(
+        session,
+        actor=actor,
+        username=data.username,
+        display_name=data.display_name,
+        email=data.email,
+        role=data.role,
+        language=data.language.value,
+        password=data.password,
+    )
+
+
+PROFILE_FIELDS = ("display_name", "email")
+
+
+def update_user(
+    session: Session, *, actor: Actor, username: str, data: UserChanges
+) -> tuple[User, bool]:
+    """Apply the fields sent in ``data`` to the user ``username``: role, active, language,
+    display name, e-mail. Each kind of change is audited as its own event; the last active
+    admin can be neither demoted nor disabled. Returns (user, changed)."""
+    user = get_by_username(session, username)
+    changes = data.changes()
+    changed = False
+    if "role" in changes:
+        changed |= set_role(session, actor=actor, user=user, role=changes["role"])
+    if "active" in changes:
+        if changes["active"]:
+            changed |= enable_user(session, actor=actor, user=user)
+        else:
+            changed |= disable_user(session, actor=actor, user=user)
+    if "language" in changes:
+        changed |= set_language(session, actor=actor, user=user, language=changes["language"])
+    profile = {name: changes[name] for name in PROFILE_FIELDS if name in changes}
+    if profile:
+        changed |= audit.apply_update(
+            session,
+            actor,
+            user,
+            profile,
+            action="user.updated",
+            subject_type="user",
+            customer_id=None,
+            fields=PROFILE_FIELDS,
+        )
+    return user, changed

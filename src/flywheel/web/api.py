@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
+
+from flywheel.web.contract import storable_parameters
 
 API_PREFIX = "/api/v1"
 
@@ -10,13 +12,24 @@ API_PREFIX = "/api/v1"
 def domain_routers() -> list[APIRouter]:
     """Every domain's ``api.router``; a new domain adds its import and its router here."""
     from flywheel.customers import api as customers
+    from flywheel.importers import api as importers
+    from flywheel.receivables import api as receivables
+    from flywheel.sales import api as sales
+    from flywheel.users import api as users
     from flywheel.web import health
 
-    return [health.api_router, customers.router]
+    return [
+        health.api_router,
+        customers.router,
+        sales.router,
+        receivables.router,
+        importers.router,
+        users.router,
+    ]
 
 
 def build_api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(storable_parameters)])
     for router in domain_routers():
         api.include_router(router)
     return api

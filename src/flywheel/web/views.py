@@ -8,6 +8,9 @@ from fastapi import APIRouter
 def page_routers() -> list[APIRouter]:
     """Every domain's ``views.router``; a new capability adds its import and router here."""
     from flywheel.auth import views as auth
+    from flywheel.customers import views as customers
+    from flywheel.importers import views as imports
+    from flywheel.receivables import views as receivables
     from flywheel.users import views as users
 
-    return [auth.router, users.router]
+    return [auth.router, users.router, customers.router, imports.router, receivables.router]

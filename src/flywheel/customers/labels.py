@@ -1,0 +1,142 @@
+"""What the customer pages and exports call the stored values: tiers, statuses, buying roles,
+touchpoint kinds, payment methods, audit actions and fields, in English source text marked for
+the catalog (translated when shown)."""
+
+from __future__ import annotations
+
+from flywheel.kit.i18n import N_
+from flywheel.models.enums import (
+    BuyingRole,
+    CustomerStatus,
+    PaymentMethod,
+    Tier,
+    TouchpointKind,
+)
+
+# Tier and status labels are also the export's cells. In English they are the stored values
+# capitalised, which the account importer reads back; the Chinese catalog should use the words
+# the importer knows (大客户 / 成长 / 普通, 活跃 / 停用 / 潜在 / 流失) so an export re-imports.
+TIER_LABELS: dict[str, str] = {
+    Tier.KEY: N_("Key"),
+    Tier.GROWTH: N_("Growth"),
+    Tier.STANDARD: N_("Standard"),
+}
+
+STATUS_LABELS: dict[str, str] = {
+    CustomerStatus.PROSPECT: N_("Prospect"),
+    CustomerStatus.ACTIVE: N_("Active"),
+    CustomerStatus.INACTIVE: N_("Inactive"),
+    CustomerStatus.CHURNED: N_("Churned"),
+}
+
+BUYING_ROLE_LABELS: dict[str, str] = {
+    BuyingRole.DECISION_MAKER: N_("Decision maker"),
+    BuyingRole.INFLUENCER: N_("Influencer"),
+    BuyingRole.USER: N_("User"),
+    BuyingRole.FINANCE: N_("Finance / AP"),
+    BuyingRole.GATEKEEPER: N_("Gatekeeper"),
+}
+
+TOUCHPOINT_KIND_LABELS: dict[str, str] = {
+    TouchpointKind.CALL: N_("Call"),
+    TouchpointKind.VISIT: N_("Visit"),
+    TouchpointKind.MEETING: N_("Meeting"),
+    TouchpointKind.EMAIL: N_("Email"),
+    TouchpointKind.DELIVERY: N_("Delivery"),
+    TouchpointKind.SUPPORT: N_("Support"),
+    TouchpointKind.QBR: N_("Business review (QBR)"),
+}
+
+PAYMENT_METHOD_LABELS: dict[str, str] = {
+    PaymentMethod.BANK_TRANSFER: N_("Bank transfer"),
+    PaymentMethod.ACCEPTANCE_BILL: N_("Acceptance bill"),
+    PaymentMethod.CHEQUE: N_("Cheque"),
+    PaymentMethod.CASH: N_("Cash"),
+    PaymentMethod.CARD: N_("Card"),
+    PaymentMethod.ONLINE: N_("Online"),
+    PaymentMethod.OTHER: N_("Other"),
+}
+
+SATISFACTION_LABELS: dict[int, str] = {
+    1: N_("1 – very dissatisfied"),
+    2: N_("2 – dissatisfied"),
+    3: N_("3 – neutral"),
+    4: N_("4 – satisfied"),
+    5: N_("5 – very satisfied"),
+}
+
+# The audit actions an account's timeline shows by name; any other is shown as stored.
+ACTION_LABELS: dict[str, str] = {
+    "customer.created": N_("Account created"),
+    "customer.updated": N_("Account changed"),
+    "contact.created": N_("Contact added"),
+    "contact.updated": N_("Contact changed"),
+    "touchpoint.logged": N_("Touchpoint logged"),
+    "touchpoint.updated": N_("Touchpoint changed"),
+    "order.created": N_("Order created"),
+    "order.updated": N_("Order changed"),
+    "invoice.created": N_("Invoice issued"),
+    "invoice.updated": N_("Invoice changed"),
+    "invoice.cancelled": N_("Invoice cancelled"),
+    "invoice.written_off": N_("Invoice written off"),
+    "payment.recorded": N_("Payment recorded"),
+    "payment.updated": N_("Payment corrected"),
+    "payment.allocated": N_("Payment applied"),
+    "allocation.created": N_("Payment allocated"),
+    "allocation.reversed": N_("Allocation reversed"),
+    "credit_note.issued": N_("Credit note issued"),
+}
+
+# The fields of audit snapshots, as the timeline names them.
+FIELD_LABELS: dict[str, str] = {
+    "code": N_("Code"),
+    "name": N_("Name"),
+    "tier": N_("Tier"),
+    "industry": N_("Industry"),
+    "region": N_("Region"),
+    "owner_id": N_("Owner"),
+    "parent_id": N_("Parent account"),
+    "referred_by_id": N_("Referred by"),
+    "currency": N_("Currency"),
+    "payment_terms": N_("Payment terms"),
+    "status": N_("Status"),
+    "created_on": N_("Customer since"),
+    "title": N_("Title"),
+    "buying_role": N_("Buying role"),
+    "email": N_("Email"),
+    "phone": N_("Phone"),
+    "language": N_("Language"),
+    "contact_id": N_("Contact"),
+    "user_id": N_("Our person"),
+    "kind": N_("Kind"),
+    "occurred_at": N_("When"),
+    "summary": N_("Summary"),
+    "satisfaction": N_("Satisfaction"),
+    "reference": N_("Reference"),
+    "number": N_("Number"),
+    "order_id": N_("Order"),
+    "issue_date": N_("Issued"),
+    "due_date": N_("Due"),
+    "amount": N_("Amount"),
+    "installments": N_("Installments"),
+    "received_on": N_("Received on"),
+    "method": N_("Method"),
+    "invoice_reference": N_("Invoice referenced"),
+    "allocated_amount": N_("Allocated"),
+    "allocations": N_("Applied to"),
+    "invoice": N_("Invoice"),
+    "invoice_id": N_("Invoice"),
+    "payment": N_("Payment"),
+    "payment_id": N_("Payment"),
+    "installment": N_("Installment"),
+    "reason": N_("Reason"),
+    "written_off_amount": N_("Written off"),
+}
+
+# Stored values of these fields have a label table of their own.
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "tier": TIER_LABELS,
+    "buying_role": BUYING_ROLE_LABELS,
+    "kind": TOUCHPOINT_KIND_LABELS,
+    "method": PAYMENT_METHOD_LABELS,
+}

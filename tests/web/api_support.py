@@ -1,0 +1,286 @@
+"""A small company for the API tests: a caller per role with a bearer token, two sales reps
+each owning one account with a full ledger, an import batch with a rejected row; and the
+whole database's state, to show that a denied request changed nothing.
+
+A module builds the company once (``company_for_module``) and one app (``shared_client``);
+each test works in a savepoint of the company that is rolled back afterwards.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from flywheel.app import create_app
+from flywheel.auth import tokens
+from flywheel.config import get_settings
+from flywheel.customers import service as customers
+from flywheel.customers.schemas import TouchpointIn
+from flywheel.importers import service as importers
+from flywheel.models import Base
+from flywheel.models.audit import AuditEvent
+from flywheel.models.enums import Role, TouchpointKind
+from flywheel.models.receivables import Allocation
+from flywheel.models.users import User
+from flywheel.sales import service as sales
+from flywheel.sales.schemas import OrderIn
+from flywheel.web.deps import get_session
+from tests.factories import (
+    TESTER,
+    make_contact,
+    make_credit_note,
+    make_customer,
+    make_invoice,
+    make_payment,
+    make_user,
+)
+
+# Callers by name: one per role, and a second sales rep who owns the other account.
+CALLERS: dict[str, Role] = {
+    "admin": Role.ADMIN,
+    "manager": Role.MANAGER,
+    "rep": Role.SALES,
+    "rival": Role.SALES,
+    "collector": Role.COLLECTOR,
+    "finance": Role.FINANCE,
+    "viewer": Role.VIEWER,
+}
+# Tables whose rows a request may change. API tokens are left out: every authenticated
+# request records its token's last use.
+WATCHED = [t for t in Base.metadata.sorted_tables if t.name != "api_tokens"]
+
+CUSTOMERS_CSV = "code,name,owner\nIMP-1,导入客户,\n,没有编号的客户,\n"
+
+
+def bearer(session: Session, user: User) -> dict[str, str]:
+    _, plaintext = tokens.create_token(session, actor=TESTER, user=user, name="api tests")
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
+@dataclass
+class Book:
+    """The records of one account, by the keys the API names them with."""
+
+    customer: str
+    contact: int
+    order: str
+    paid_invoice: str  # settled by the payment
+    invoice: str  # open, partly credited
+    cancellable: str  # open, nothing applied
+    payment: str  # 200.00 of it unallocated
+    allocation: int  # the payment's allocation to paid_invoice
+    credit_note: str
+
+    def keys(self) -> dict[str, Any]:
+        return {
+            "customer": self.customer,
+            "contact": self.contact,
+            "order": self.order,
+            "paid_invoice": self.paid_invoice,
+            "invoice": self.invoice,
+            "cancellable": self.cancellable,
+            "payment": self.payment,
+            "allocation": self.allocation,
+            "credit_note": self.credit_note,
+        }
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    headers: dict[str, dict[str, str]]
+    own: Book  # the rep's
+    other: Book  # the rival's
+    batch: int  # an import batch with one rejected row
+
+
+def make_book(session: Session, prefix: str, owner: User) -> Book:
+    customer = make_customer(session, code=f"{prefix}-1", name=f"{prefix} 客户", owner=owner)
+    contact = make_contact(session, customer=customer, name=f"{prefix} 王经理")
+    customers.log_touchpoint(
+        session,
+        actor=TESTER,
+        data=TouchpointIn(
+            customer_id=customer.id,
+            contact_id=contact.id,
+            user_id=owner.id,
+            kind=TouchpointKind.VISIT,
+            occurred_at=datetime(2026, 2, 20, 9, 30, tzinfo=UTC),
+            summary=f"{prefix} 季度回顾",
+            satisfaction=4,
+        ),
+    )
+    order = sales.create_order(
+        session,
+        actor=TESTER,
+        data=OrderIn(
+            number=f"ORD-{prefix}-1",
+            customer_id=customer.id,
+            order_date=date(2025, 12, 20),
+            amount=Decimal("1000.00"),
+        ),
+    )
+    paid = make_invoice(
+        session,
+        customer=customer,
+        number=f"INV-{prefix}-A",
+        amount="1000.00",
+        issued=date(2026, 1, 1),
+        due=date(2026, 2, 1),
+    )
+    paid.order_id = order.id
+    payment = make_payment(
+        session,
+        customer=customer,
+        amount="1200.00",
+        received=date(2026, 2, 15),
+        reference=f"PAY-{prefix}-1",
+    )
+    [allocation] = session.scalars(
+        select(Allocation).where(Allocation.payment_id == payment.id)
+    ).all()
+    invoice = make_invoice(
+        session,
+        customer=customer,
+        number=f"INV-{prefix}-B",
+        amount="500.00",
+        issued=date(2026, 3, 1),
+        due=date(2026, 4, 1),
+    )
+    note = make_credit_note(session, invoice=invoice, amount="50.00", issued=date(2026, 3, 5))
+    note.number = f"CN-{prefix}-1"
+    cancellable = make_invoice(
+        session,
+        customer=customer,
+        number=f"INV-{prefix}-C",
+        amount="300.00",
+        issued=date(2026, 3, 10),
+        due=date(2026, 4, 10),
+    )
+    session.flush()
+    return Book(
+        customer=customer.code,
+        contact=contact.id,
+        order=order.number,
+        paid_invoice=paid.number,
+        invoice=invoice.number,
+        cancellable=cancellable.number,
+        payment=payment.reference,
+        allocation=allocation.id,
+        credit_note=note.number,
+    )
+
+
+def make_world(session: Session) -> World:
+    """The company, built through the services; point ``Settings.upload_dir`` at a folder of
+    the test's own first: the world keeps an import batch's rejects file there."""
+    users = {name: make_user(session, username=name, role=role) for name, role in CALLERS.items()}
+    headers: dict[str, dict[str, str]] = {"anonymous": {}}
+    headers.update({name: bearer(session, user) for name, user in users.items()})
+    own = make_book(session, "OWN", users["rep"])
+    other = make_book(session, "OTHER", users["rival"])
+    result = importers.import_upload(
+        session,
+        entity="customers",
+        file_name="customers.csv",
+        content=io.BytesIO(CUSTOMERS_CSV.encode("utf-8")),
+        actor=TESTER,
+        today=date(2026, 6, 30),
+    )
+    assert result.batch_id is not None
+    assert result.rejected == 1
+    session.flush()
+    return World(users=users, headers=headers, own=own, other=other, batch=result.batch_id)
+
+
+@dataclass
+class Company:
+    """One world for a whole test module, built once in an outer transaction; each test works
+    in a savepoint of it that is rolled back (``test_session``)."""
+
+    session: Session
+    world: World
+
+    def test_session(self) -> Iterator[Session]:
+        savepoint = self.session.begin_nested()
+        try:
+            yield self.session
+        finally:
+            if savepoint.is_active:
+                savepoint.rollback()
+            self.session.expire_all()
+
+
+def company_for_module(engine: Engine, folder: Path) -> Iterator[Company]:
+    """Build the world once for a module (its uploads in ``folder``); undone at the end."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(get_settings(), "upload_dir", folder)
+            world = make_world(session)
+            session.flush()
+            yield Company(session=session, world=world)
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+@dataclass
+class SharedClient:
+    """One app and client for a whole test module (building the app per test would dominate
+    the run); each request works in the session of the test that makes it."""
+
+    client: TestClient
+    current: dict[str, Session]
+
+    def using(self, session: Session) -> TestClient:
+        self.current["session"] = session
+        self.client.cookies.clear()
+        return self.client
+
+
+def shared_client(engine: Engine, **options: Any) -> Iterator[SharedClient]:
+    current: dict[str, Session] = {}
+    app = create_app(engine=engine)
+
+    def test_session() -> Iterator[Session]:
+        yield current["session"]
+
+    app.dependency_overrides[get_session] = test_session
+    with TestClient(app, **options) as client:
+        yield SharedClient(client, current)
+
+
+def database_state(session: Session) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every watched table, in a stable order: equal before and after a request
+    exactly when it changed nothing."""
+    session.flush()
+    state: dict[str, list[tuple[Any, ...]]] = {}
+    for table in WATCHED:
+        order = list(table.primary_key.columns) or list(table.columns)
+        state[table.name] = [tuple(row) for row in session.execute(select(table).order_by(*order))]
+    return state
+
+
+def audit_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
+def audit_actions(session: Session, *, since: int = 0) -> list[str]:
+    """The actions of the audit events after the first ``since`` ones, in order."""
+    return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id).offset(since)))

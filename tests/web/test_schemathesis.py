@@ -1,0 +1,275 @@
+"""The API against its own OpenAPI document: schemathesis generates requests for every
+operation (valid and invalid ones, on random and on existing records) and checks that none is
+answered with a server error, and that every answer has a documented status, content type
+and body shape.
+
+It runs in-process against a small company (``api_support.make_world``) as an admin. Each
+request works in a savepoint that is rolled back, so every case sees the same data, and the
+generation is derandomized: the run is the same every time. A few examples per operation keep
+it to well under a minute per database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session
+
+from flywheel.app import create_app
+from flywheel.web.deps import get_session
+from tests.web.api_support import Company, World, company_for_module
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+EXAMPLES = 25
+
+# The document does not depend on the database: read it from an app that never connects.
+DOCUMENT = create_app(engine=create_engine("sqlite://")).openapi()
+# Only the API: the health check answers 503 by design when the database is not ready.
+SCHEMA = schemathesis.openapi.from_dict(DOCUMENT).exclude(path_regex="health")
+OPERATIONS = {result.ok().label: result.ok() for result in SCHEMA.get_all_operations()}
+
+
+def existing_records(world: World, path: str) -> dict[str, Any]:
+    """Path parameters naming records of the company, so that the answers of found records
+    are checked too, not only the "not found" ones."""
+    own = world.own
+    number = (
+        own.order
+        if path.startswith("/api/v1/orders")
+        else own.credit_note
+        if path.startswith("/api/v1/credit-notes")
+        else own.cancellable
+        if path.endswith("/cancel")
+        else own.invoice
+    )
+    return {
+        "code": own.customer,
+        "contact_id": own.contact,
+        "number": number,
+        "reference": own.payment,
+        "allocation_id": own.allocation,
+        "batch_id": world.batch,
+        "entity": "customers",
+        "username": "viewer",
+    }
+
+
+def valid_requests(world: World) -> dict[str, dict[str, Any]]:
+    """One request per operation that must succeed: the answers of success are checked
+    against the document too, not only errors."""
+    own = world.own
+    payment = {
+        "reference": "PAY-NEW",
+        "customer": own.customer,
+        "received_on": "2026-05-01",
+        "amount": "600.00",
+    }
+    return {
+        "GET /api/v1/customers": {"query": {"search": own.customer}},
+        "POST /api/v1/customers": {"body": {"code": "NEW-1", "name": "新客户", "owner": "rep"}},
+        "GET /api/v1/customers/{code}": {"path_parameters": {"code": own.customer}},
+        "PATCH /api/v1/customers/{code}": {
+            "path_parameters": {"code": own.customer},
+            "body": {"tier": "key", "parent": "OTHER-1"},
+        },
+        "GET /api/v1/customers/{code}/contacts": {"path_parameters": {"code": own.customer}},
+        "POST /api/v1/customers/{code}/contacts": {
+            "path_parameters": {"code": own.customer},
+            "body": {"name": "李娜", "email": "li.na@example.cn", "buying_role": "finance"},
+        },
+        "GET /api/v1/contacts/{contact_id}": {"path_parameters": {"contact_id": own.contact}},
+        "PATCH /api/v1/contacts/{contact_id}": {
+            "path_parameters": {"contact_id": own.contact},
+            "body": {"title": "总经理"},
+        },
+        "GET /api/v1/touchpoints": {"query": {"customer": own.customer}},
+        "GET /api/v1/customers/{code}/touchpoints": {"path_parameters": {"code": own.customer}},
+        "POST /api/v1/customers/{code}/touchpoints": {
+            "path_parameters": {"code": own.customer},
+            "body": {"kind": "call", "occurred_at": "2026-05-03T10:00:00+08:00", "satisfaction": 4},
+        },
+        "GET /api/v1/orders": {"query": {"customer": own.customer}},
+        "POST /api/v1/orders": {
+            "body": {
+                "number": "ORD-NEW",
+                "customer": own.customer,
+                "order_date": "2026-05-01",
+                "amount": "10.00",
+            }
+        },
+        "GET /api/v1/orders/{number}": {"path_parameters": {"number": own.order}},
+        "PUT /api/v1/orders/{number}": {
+            "path_parameters": {"number": own.order},
+            "body": {"customer": own.customer, "order_date": "2025-12-20", "amount": "990.00"},
+        },
+        "GET /api/v1/invoices": {"query": {"customer": own.customer, "as_of": "2026-04-15"}},
+        "POST /api/v1/invoices": {
+            "body": {
+                "number": "INV-NEW",
+                "customer": own.customer,
+                "issue_date": "2026-05-01",
+                "amount": "100.00",
+                "order": own.order,
+                "installments": [
+                    {"due_date": "2026-06-01", "amount": "40.00"},
+                    {"due_date": "2026-07-01", "amount": "60.00"},
+                ],
+            }
+        },
+        "GET /api/v1/invoices/{number}": {"path_parameters": {"number": own.invoice}},
+        "POST /api/v1/invoices/{number}/cancel": {
+            "path_parameters": {"number": own.cancellable},
+            "body": {"reason": "开错了"},
+        },
+        "POST /api/v1/invoices/{number}/write-off": {
+            "path_parameters": {"number": own.invoice},
+            "body": {"reason": "破产", "on": "2026-06-30"},
+        },
+        "GET /api/v1/payments": {"query": {"customer": own.customer}},
+        "POST /api/v1/payments": {"body": payment},
+        "POST /api/v1/payments/preview": {"body": payment},
+        "GET /api/v1/payments/{reference}": {"path_parameters": {"reference": own.payment}},
+        "POST /api/v1/payments/{reference}/allocations": {
+            "path_parameters": {"reference": own.payment},
+            "body": {"invoice": own.cancellable, "amount": "100.00"},
+        },
+        "DELETE /api/v1/allocations/{allocation_id}": {
+            "path_parameters": {"allocation_id": own.allocation}
+        },
+        "GET /api/v1/credit-notes": {"query": {"customer": own.customer}},
+        "POST /api/v1/credit-notes": {
+            "body": {
+                "number": "CN-NEW",
+                "invoice": own.invoice,
+                "issue_date": "2026-05-01",
+                "amount": "10.00",
+                "reason": "退货",
+            }
+        },
+        "GET /api/v1/credit-notes/{number}": {"path_parameters": {"number": own.credit_note}},
+        "GET /api/v1/imports": {},
+        "GET /api/v1/imports/{batch_id}": {"path_parameters": {"batch_id": world.batch}},
+        "GET /api/v1/imports/{batch_id}/rejects": {"path_parameters": {"batch_id": world.batch}},
+        "POST /api/v1/imports/{entity}": {
+            "path_parameters": {"entity": "customers"},
+            "body": {"file": b"code,name\nST-1,\xe6\x96\xb0\nST-2,\n", "dry_run": "false"},
+            "media_type": "multipart/form-data",
+        },
+        "GET /api/v1/users": {"query": {"role": "sales"}},
+        "POST /api/v1/users": {
+            "body": {"username": "new.user", "role": "viewer", "password": "a long passphrase"}
+        },
+        "PATCH /api/v1/users/{username}": {
+            "path_parameters": {"username": "viewer"},
+            "body": {"active": False, "language": "en"},
+        },
+        "POST /api/v1/users/{username}/reset-password": {
+            "path_parameters": {"username": "viewer"},
+            "body": {},
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def shared_app(engine: Engine) -> tuple[FastAPI, dict[str, Session]]:
+    """One app for every operation; each request in a savepoint of the current test's
+    transaction, undone afterwards."""
+    current: dict[str, Session] = {}
+    app = create_app(engine=engine)
+
+    def request_session() -> Iterator[Session]:
+        session = current["session"]
+        attempt = session.begin_nested()
+        try:
+            yield session
+        finally:
+            if attempt.is_active:
+                attempt.rollback()
+            session.expire_all()
+
+    app.dependency_overrides[get_session] = request_session
+    return app, current
+
+
+@pytest.fixture(scope="module")
+def company(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Company]:
+    yield from company_for_module(engine, tmp_path_factory.mktemp("uploads"))
+
+
+@pytest.fixture
+def session(company: Company) -> Iterator[Session]:
+    """The module's company, in a savepoint rolled back after the test."""
+    yield from company.test_session()
+
+
+@pytest.fixture
+def api(
+    shared_app: tuple[FastAPI, dict[str, Session]], company: Company, session: Session
+) -> tuple[FastAPI, World]:
+    app, current = shared_app
+    current["session"] = session
+    return app, company.world
+
+
+@pytest.mark.parametrize("label", sorted(OPERATIONS))
+def test_every_operation_conforms_to_the_document(api: tuple[FastAPI, World], label: str) -> None:
+    app, world = api
+    operation = OPERATIONS[label]
+    known = {
+        name: value
+        for name, value in existing_records(world, operation.path).items()
+        if f"{{{name}}}" in operation.path
+    }
+    cases = st.one_of(
+        operation.as_strategy(GenerationMode.POSITIVE),
+        operation.as_strategy(GenerationMode.NEGATIVE),
+        *([operation.as_strategy(GenerationMode.POSITIVE, path_parameters=known)] if known else []),
+    )
+
+    @given(case=cases)
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def conforms(case: schemathesis.Case) -> None:
+        case.call_and_validate(app=app, headers=world.headers["admin"], checks=CHECKS)
+
+    conforms()
+
+
+def test_every_operation_has_a_request_that_succeeds(api: tuple[FastAPI, World]) -> None:
+    assert set(valid_requests(api[1])) == set(OPERATIONS)
+
+
+@pytest.mark.parametrize("label", sorted(OPERATIONS))
+def test_the_answer_of_success_conforms_to_the_document(
+    api: tuple[FastAPI, World], label: str
+) -> None:
+    app, world = api
+    case = OPERATIONS[label].Case(**valid_requests(world)[label])
+
+    response = case.call_and_validate(app=app, headers=world.headers["admin"], checks=CHECKS)
+
+    assert 200 <= response.status_code < 300, response.text
