@@ -32,10 +32,12 @@ def book(session: Session) -> dict[str, Actor]:
     return {"alice": Actor.for_user(alice), "bob": Actor.for_user(bob)}
 
 
-def test_actor_for_user_carries_id_name_and_role(session: Session) -> None:
+def test_actor_for_user_carries_id_name_role_language_and_display_name(session: Session) -> None:
     user = make_user(session, username="carol", role=Role.COLLECTOR)
 
-    assert Actor.for_user(user) == Actor(name="carol", role=Role.COLLECTOR, user_id=user.id)
+    assert Actor.for_user(user) == Actor(
+        name="carol", role=Role.COLLECTOR, user_id=user.id, language="zh", display_name="carol"
+    )
 
 
 def test_a_sales_rep_sees_only_the_accounts_he_owns(
