@@ -51,10 +51,10 @@ test: $(STAMP) migration-check test-sqlite
 	else echo "FLYWHEEL_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
 
 test-sqlite: $(STAMP)
-	env -u FLYWHEEL_TEST_DATABASE_URL $(BIN)/python -m pytest -q
+	env -u FLYWHEEL_TEST_DATABASE_URL $(BIN)/python -m pytest -q -n 2
 
 test-postgres: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 ## The browser tests alone (they run in `make test` too): chromium drives a real `flywheel serve`;
 ## full-page screenshots land in tests/e2e/screenshots/ (or FLYWHEEL_E2E_SCREENSHOTS).
