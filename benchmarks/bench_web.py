@@ -52,9 +52,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool
 
 # Wide enough for the result table when the output is a file or a pipe.
-console = Console(width=max(Console().width, 150))
+console = Console(width=max(Console().width, 170))
 
 TARGET_P95_MS = 100.0
 TARGET_CLIENTS = 20
@@ -464,6 +465,21 @@ class CellResult:
     errors: Counter[str]
     cpu: dict[str, float]
     load1: float
+    db_connections: int | None = None  # PostgreSQL sessions opened during the cell
+
+
+def pg_sessions(url: str, database: str) -> int:
+    """Sessions ever opened to ``database`` (PostgreSQL's own count)."""
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as conn:
+        opened = conn.scalar(
+            text(
+                "SELECT sessions FROM pg_database d JOIN pg_stat_database s USING (datname) WHERE datname = :d"
+            ),
+            {"d": database},
+        )
+    engine.dispose()
+    return int(opened or 0)
 
 
 async def _drive(
@@ -611,7 +627,8 @@ def new_table(db: Database, args: argparse.Namespace) -> Table:
             "ms: latency of 2xx answers; CPU: % of one core during the cell "
             f"({os.cpu_count()} cores), other = the rest of the machine (other users' work); "
             "CPU ms/req: server + database CPU per answer, the cost that does not depend on "
-            "the load around"
+            "the load around; db conns opened: new PostgreSQL sessions in the cell (warm-up "
+            "included); a backend that ends within the cell takes its CPU out of the db column"
         ),
     )
     for column in (
@@ -628,6 +645,7 @@ def new_table(db: Database, args: argparse.Namespace) -> Table:
         "errors",
         "CPU server/db/client/other",
         "CPU ms/req",
+        "db conns opened",
         "load1",
     ):
         table.add_column(column, justify="left" if column in ("target", "user") else "right")
@@ -666,6 +684,7 @@ def add_result(
         shown_errors,
         "/".join(f"{result.cpu[k]:.0f}" for k in ("server", "db", "client", "other")),
         f"{cost_ms:.1f}",
+        "—" if result.db_connections is None else f"{result.db_connections:,}",
         f"{result.load1:.2f}",
     )
     return {
@@ -681,12 +700,13 @@ def add_result(
         "errors": dict(result.errors),
         "cpu": result.cpu,
         "cpu_ms_per_request": cost_ms,
+        "db_connections_opened": result.db_connections,
         "load1": result.load1,
     }
 
 
 def add_skipped(table: Table, workers: int, target: Target, reason: str) -> None:
-    table.add_row(str(workers), target.key, target.user, "—", f"[yellow]{reason}[/]", *[""] * 9)
+    table.add_row(str(workers), target.key, target.user, "—", f"[yellow]{reason}[/]", *[""] * 10)
 
 
 def bench_database(db: Database, args: argparse.Namespace, log: Path) -> list[dict[str, object]]:
@@ -695,6 +715,7 @@ def bench_database(db: Database, args: argparse.Namespace, log: Path) -> list[di
     )
     table = new_table(db, args)
     rows: list[dict[str, object]] = []
+    log.write_bytes(b"")  # this run's server log only (every request writes an access line)
     try:
         for workers in args.workers:
             with running_server(db.url, workers, log) as (pid, port):
@@ -717,6 +738,7 @@ def bench_database(db: Database, args: argparse.Namespace, log: Path) -> list[di
                             f"· {clients} client(s) …",
                             highlight=False,
                         )
+                        before = pg_sessions(db.url, db.pg_database) if db.pg_database else 0
                         result = run_cell(
                             port,
                             pid,
@@ -726,6 +748,10 @@ def bench_database(db: Database, args: argparse.Namespace, log: Path) -> list[di
                             duration=args.duration,
                             database=db.pg_database,
                         )
+                        if db.pg_database:
+                            # Less one: the session that counts them.
+                            opened = pg_sessions(db.url, db.pg_database) - before - 1
+                            result.db_connections = max(0, opened)
                         rows.append(
                             {
                                 "database": db.name,

@@ -8,6 +8,7 @@ import secrets
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from flywheel.audit import service as audit
@@ -96,10 +97,22 @@ def authenticate_token(session: Session, plaintext: str, *, now: datetime) -> Us
         return None
     if not token.user.is_active:
         return None
+    user = token.user
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        session.flush()
-    return token.user
+        _mark_used(session, token, now)
+    return user
+
+
+def _mark_used(session: Session, token: ApiToken, now: datetime) -> None:
+    """Best effort, in a savepoint: when concurrent requests of one token all try this write,
+    SQLite refuses all but one at once ("database is locked" for a read transaction that
+    would become a writer); the mark is not worth failing those requests for."""
+    try:
+        with session.begin_nested():
+            token.last_used_at = now
+    except OperationalError:
+        # The savepoint is rolled back; the request goes on with what it has read.
+        return
 
 
 def get_token(session: Session, token_id: int) -> ApiToken:
