@@ -139,6 +139,7 @@ def import_upload(
                 attempt.rollback()
                 result.batch_id = None
             else:
+                # Releases the savepoint only; the request (or job) commits the transaction.
                 attempt.commit()
                 if result.batch_id is not None and result.rejects_file:
                     UploadStore.default().keep_batch_rejects(
