@@ -61,9 +61,11 @@ def root(
 
 
 def _register() -> None:
+    from flywheel.analyze_cli import app as analyze_app
     from flywheel.customers.cli import app as customers_app
     from flywheel.demo.cli import demo
     from flywheel.importers.cli import app as import_app
+    from flywheel.receivables.cli import app as ar_app
     from flywheel.system_cli import init, status
     from flywheel.users.cli import app as users_app
     from flywheel.web.cli import serve
@@ -75,6 +77,8 @@ def _register() -> None:
     app.add_typer(import_app, name="import")
     app.add_typer(customers_app, name="customers")
     app.add_typer(users_app, name="users")
+    app.add_typer(ar_app, name="ar")
+    app.add_typer(analyze_app, name="analyze")
 
 
 _register()

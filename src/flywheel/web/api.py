@@ -14,6 +14,7 @@ def domain_routers() -> list[APIRouter]:
     from flywheel.customers import api as customers
     from flywheel.importers import api as importers
     from flywheel.receivables import api as receivables
+    from flywheel.receivables import ar_api
     from flywheel.sales import api as sales
     from flywheel.users import api as users
     from flywheel.web import health
@@ -23,6 +24,7 @@ def domain_routers() -> list[APIRouter]:
         customers.router,
         sales.router,
         receivables.router,
+        ar_api.router,
         importers.router,
         users.router,
     ]

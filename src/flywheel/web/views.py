@@ -10,7 +10,15 @@ def page_routers() -> list[APIRouter]:
     from flywheel.auth import views as auth
     from flywheel.customers import views as customers
     from flywheel.importers import views as imports
+    from flywheel.receivables import ar_views
     from flywheel.receivables import views as receivables
     from flywheel.users import views as users
 
-    return [auth.router, users.router, customers.router, imports.router, receivables.router]
+    return [
+        auth.router,
+        users.router,
+        customers.router,
+        imports.router,
+        receivables.router,
+        ar_views.router,
+    ]
