@@ -1,0 +1,1 @@
+"""Pure maths on arrays and data frames: no session, no ORM, no HTTP, no clock."""
