@@ -9,6 +9,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Set by `flywheel serve --reload` for its worker: templates are re-read when their file changes.
+RELOAD_TEMPLATES = "FLYWHEEL_RELOAD_TEMPLATES"
+
 
 class AllocationOrder(StrEnum):
     """Which open installment an unreferenced payment settles first."""

@@ -42,7 +42,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             connection.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    # Up to 16 connections stay open per process, so a web worker under a few dozen concurrent
+    # requests reuses them instead of opening and closing one per request; 16 more may open
+    # for a burst. (Two workers hold at most 64 of PostgreSQL's default 100.)
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=16, max_overflow=16)
 
 
 @lru_cache(maxsize=4)

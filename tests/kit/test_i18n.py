@@ -8,6 +8,9 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flywheel.kit import i18n
 
@@ -68,3 +71,31 @@ def test_browser_languages_are_matched_by_weight() -> None:
     assert i18n.best_match("en-US,en;q=0.9") == "en"
     assert i18n.best_match("fr, de") is None
     assert i18n.normalize("zh_Hans_CN") == "zh"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    units=st.integers(min_value=-(10**15), max_value=10**15),
+    places=st.integers(min_value=0, max_value=5),
+    currency=st.sampled_from(["CNY", "USD", "EUR", "JPY", "HKD", "KWD", "GBP"]),
+    language=st.sampled_from(sorted(i18n.LANGUAGES)),
+)
+def test_money_is_written_exactly_as_babel_writes_it(
+    units: int, places: int, currency: str, language: str
+) -> None:
+    # money() writes amounts from the locale's pattern read once; it must agree with Babel's
+    # format_currency to the character, rounding (half to even) and negative zero included.
+    amount = Decimal(units).scaleb(-places)
+    with i18n.use_language(language):
+        written = i18n.money(amount, currency)
+    assert written == format_currency(amount, currency, locale=i18n.LANGUAGES[language])
+
+
+def test_money_edge_amounts_match_babel() -> None:
+    for language, where in i18n.LANGUAGES.items():
+        with i18n.use_language(language):
+            for amount in ["0", "-0", "-0.001", "0.005", "0.015", "-0.005", "2.5", "-2.5"]:
+                for currency in ["CNY", "JPY"]:
+                    expected = format_currency(Decimal(amount), currency, locale=where)
+                    assert i18n.money(Decimal(amount), currency) == expected
+            assert i18n.money(-1234, "CNY") == format_currency(-1234, "CNY", locale=where)

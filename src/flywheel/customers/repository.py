@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql.elements import True_
 
 from flywheel.models.customers import Contact, Customer, Touchpoint
-from flywheel.models.receivables import Installment, Invoice, Payment
+from flywheel.models.receivables import Installment, Invoice, Payment, still_open
 from flywheel.models.users import User
 
 _Stmt = TypeVar("_Stmt", bound=Select[Any])
@@ -111,6 +112,32 @@ def _filtered(stmt: Select[Any], flt: CustomerFilter) -> Select[Any]:
     return stmt
 
 
+# Counting tens of thousands of index entries is most of a list page's database time, and the
+# manager's common views (a tier, a region) are asked for again and again. A total that large
+# is kept for a short while: it may lag a few accounts behind for those seconds; small totals
+# (any sales rep's book, any search) are always counted afresh.
+LARGE_COUNT = 10_000
+LARGE_COUNT_SECONDS = 30.0
+_large_counts: dict[tuple[object, ...], tuple[float, int]] = {}
+
+
+def _counted(session: Session, counting: Select[Any], *, key: tuple[object, ...] | None) -> int:
+    if key is None:
+        return session.scalar(counting) or 0
+    # The engine is part of the key: one process may serve (or test) several databases.
+    key = (id(session.get_bind()), *key)
+    now = time.monotonic()
+    kept = _large_counts.get(key)
+    if kept is not None and now - kept[0] < LARGE_COUNT_SECONDS:
+        return kept[1]
+    total = session.scalar(counting) or 0
+    if total >= LARGE_COUNT:
+        _large_counts[key] = (now, total)
+    else:
+        _large_counts.pop(key, None)
+    return total
+
+
 def list_customers(
     session: Session,
     flt: CustomerFilter,
@@ -127,24 +154,32 @@ def list_customers(
     Both are served by the indexes on (tier, code) and (owner_id, tier, code): the count reads
     only index entries, and a page in code order walks the index instead of sorting the tier.
     """
-    base = _filtered(select(Customer).where(scope), flt)
     # COUNT(*) straight on the table (not over a sub-select of every column), so the count
     # can be answered from an index alone.
     counting = _filtered(select(func.count()).select_from(Customer).where(scope), flt)
-    total = session.scalar(counting) or 0
+    total = _counted(session, counting, key=(flt,) if sees_everything(scope) else None)
     column = _SORT_COLUMNS[sort]
     # The code is unique, so it makes the order total and the pages stable.
     order: list[UnaryExpression[Any]] = [column.desc() if descending else column.asc()]
     if sort is not CustomerSort.CODE:
         order.append(Customer.code.desc() if descending else Customer.code.asc())
-    page = (
-        base.outerjoin(User, Customer.owner_id == User.id)
-        .add_columns(User.username)
+    # A deferred join: the page's ids are found in the index alone (OFFSET skips index
+    # entries, not whole rows joined to their owner), then only those 50 rows are read.
+    page_ids = (
+        _filtered(select(Customer.id).where(scope), flt)
         .order_by(*order)
         .limit(limit)
         .offset(offset)
     )
-    rows = [(customer, username) for customer, username in session.execute(page)]
+    page = (
+        select(Customer, User.username)
+        .outerjoin(User, Customer.owner_id == User.id)
+        .where(Customer.id.in_(page_ids))
+        .order_by(*order)
+    )
+    rows: list[tuple[Customer, str | None]] = [
+        (customer, username) for customer, username in session.execute(page)
+    ]
     return rows, total
 
 
@@ -188,7 +223,7 @@ def open_installments(
         .join(Invoice, Installment.invoice_id == Invoice.id)
         .where(
             Installment.customer_id == customer_id,
-            Installment.status.in_(("open", "partially_paid")),
+            still_open(),
         )
         .order_by(Installment.due_date, Invoice.number, Installment.sequence)
     ).all()

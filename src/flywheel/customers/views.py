@@ -108,7 +108,7 @@ def _choice(value: str, allowed: Sequence[str], *, field: str) -> str:
     return value
 
 
-def list_query(
+async def list_query(
     search: Annotated[str, Query(max_length=200)] = "",
     tier: Annotated[str, Query(max_length=32)] = "",
     owner: Annotated[str, Query(max_length=64)] = "",

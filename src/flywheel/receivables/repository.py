@@ -14,10 +14,18 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from flywheel.customers.repository import in_scope, sees_everything
 from flywheel.models.customers import Customer
-from flywheel.models.receivables import Allocation, CreditNote, Installment, Invoice, Payment
+from flywheel.models.receivables import (
+    OPEN_INSTALLMENT_STATUSES,
+    Allocation,
+    CreditNote,
+    Installment,
+    Invoice,
+    Payment,
+    still_open,
+)
 from flywheel.models.sales import Order
 
-SETTLEABLE = ("open", "partially_paid")
+SETTLEABLE = OPEN_INSTALLMENT_STATUSES
 
 Scope = ColumnElement[bool] | None
 
@@ -102,7 +110,7 @@ def open_installments(
         .join(Invoice, Installment.invoice_id == Invoice.id)
         .where(
             Installment.customer_id == customer_id,
-            Installment.status.in_(SETTLEABLE),
+            still_open(),
             Invoice.status.in_(SETTLEABLE),
             Invoice.currency == currency,
         )
@@ -154,7 +162,7 @@ def open_installments_due_before(
         select(Installment)
         .where(
             Installment.customer_id == customer_id,
-            Installment.status.in_(SETTLEABLE),
+            still_open(),
             Installment.due_date < as_of,
         )
         .order_by(Installment.due_date)
@@ -196,7 +204,7 @@ def _next_due() -> Any:
     """The earliest due date still open on the invoice (a correlated sub-select)."""
     return (
         select(func.min(Installment.due_date))
-        .where(Installment.invoice_id == Invoice.id, Installment.status.in_(SETTLEABLE))
+        .where(Installment.invoice_id == Invoice.id, still_open())
         .correlate(Invoice)
         .scalar_subquery()
     )
@@ -218,7 +226,7 @@ def _late(as_of: date) -> ColumnElement[bool]:
         Invoice.status.in_(SETTLEABLE),
         exists().where(
             Installment.invoice_id == Invoice.id,
-            Installment.status.in_(SETTLEABLE),
+            still_open(),
             Installment.due_date < as_of,
         ),
     )

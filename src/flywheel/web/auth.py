@@ -3,7 +3,7 @@ role and permission checks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -92,12 +92,12 @@ def get_current_actor(
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]
 
 
-def require_role(*roles: Role) -> Callable[[Actor], Actor]:
+def require_role(*roles: Role) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency admitting only the given roles, e.g.
     ``AdminActor = Annotated[Actor, Depends(require_role(Role.ADMIN))]``; others get 403."""
     allowed = frozenset(roles)
 
-    def check(actor: CurrentActor) -> Actor:
+    async def check(actor: CurrentActor) -> Actor:
         if actor.role not in allowed:
             raise Forbidden(
                 f"this needs one of the roles: {', '.join(sorted(allowed))}",
@@ -108,11 +108,11 @@ def require_role(*roles: Role) -> Callable[[Actor], Actor]:
     return check
 
 
-def require(permission: Permission) -> Callable[[Actor], Actor]:
+def require(permission: Permission) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency admitting only roles granted ``permission`` in ``auth.permissions``, e.g.
     ``actor: Annotated[Actor, Depends(require(Permission.RECORD_PAYMENTS))]``; others get 403."""
 
-    def check(actor: CurrentActor) -> Actor:
+    async def check(actor: CurrentActor) -> Actor:
         permissions.check(actor, permission)
         return actor
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from typing import Annotated
 
@@ -10,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from flywheel import __version__
 from flywheel.cli import console, fail
-from flywheel.config import get_settings
+from flywheel.config import RELOAD_TEMPLATES, get_settings
 from flywheel.db import is_sqlite, make_engine
 from flywheel.errors import DatabaseNotReady
 
@@ -57,6 +58,8 @@ def serve(
             f"[yellow]note[/] {workers} workers share one SQLite file: reads run side by side "
             "(WAL), writes wait for each other. Use PostgreSQL for many concurrent users."
         )
+    if reload:
+        os.environ[RELOAD_TEMPLATES] = "1"
     if reload and workers > 1:
         console.print("[yellow]note[/] --reload runs a single worker.")
     shown_host = f"[{host}]" if ":" in host else host

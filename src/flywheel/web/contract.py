@@ -32,7 +32,7 @@ class PageRequest:
         return (self.page - 1) * self.page_size
 
 
-def page_request(
+async def page_request(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based.")] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> PageRequest:
@@ -77,7 +77,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def storable_parameters(request: Request) -> None:
+async def storable_parameters(request: Request) -> None:
     """Refuse a NUL character in a path or query parameter with a 422: PostgreSQL cannot take
     one in text, and both databases must answer alike."""
     values = [*request.path_params.values(), *request.query_params.values()]

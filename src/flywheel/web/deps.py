@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from flywheel.db import unit_of_work
+from flywheel.db import session_factory
 
 
 def get_engine(request: Request) -> Engine:
@@ -18,11 +20,36 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def _finish(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed when the endpoint returns, rolled back on any
-    exception, including domain errors that become 4xx answers. Services only flush."""
-    with unit_of_work(get_engine(request)) as session:
+    exception, including domain errors that become 4xx answers. Services only flush.
+
+    Opening a session does no I/O (it connects on first use, in the endpoint's thread), so it
+    happens here on the event loop; only the commit or rollback goes to a worker thread, and it
+    runs to its end even when the client has gone away. One thread hop per request, not two.
+    """
+    session = session_factory(get_engine(request))()
+    try:
         yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_finish, session, commit=False)
+        raise
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(_finish, session, commit=True)
 
 
 # scope="function": the commit runs once the endpoint has returned and its answer is serialised,

@@ -8,6 +8,7 @@ filters of ``kit.i18n`` for numbers, and ``can(Permission.X)`` to show only allo
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from flywheel import __version__
 from flywheel.auth import permissions
 from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
+from flywheel.config import RELOAD_TEMPLATES
 from flywheel.kit import i18n
 from flywheel.kit.i18n import N_
 from flywheel.models.enums import Role
@@ -43,6 +45,7 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("customers", N_("Customers"), "/customers"),
     NavItem("invoices", N_("Invoices"), "/invoices"),
+    NavItem("ar", N_("AR dashboard"), "/ar", Permission.VIEW_AR_ANALYTICS),
     NavItem("payments", N_("Record payment"), "/payments/new", Permission.RECORD_PAYMENTS),
     NavItem("imports", N_("Import"), "/imports", Permission.IMPORT_DATA),
     NavItem("users", N_("Users"), "/users", Permission.MANAGE_USERS),
@@ -67,6 +70,9 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Checking every template file's time on each render costs a stat() per include; only
+        # `flywheel serve --reload` (development) asks for it.
+        auto_reload=os.environ.get(RELOAD_TEMPLATES) == "1",
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
