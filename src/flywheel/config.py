@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, ge=1, description="Idle hours before a sign-out.")
     # Send the session cookie over HTTPS only; set it when a TLS proxy fronts the server.
     cookie_secure: bool = False
+    # The expert credit scorecard (base points, factor bands, grade bounds) as a JSON file; the
+    # built-in card when unset. `flywheel credit scorecard --json` prints the card in use.
+    credit_scorecard: Path | None = None
 
 
 @lru_cache(maxsize=1)

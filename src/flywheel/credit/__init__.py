@@ -1,0 +1,1 @@
+"""Credit: behavioural scores and grades, limits and checks, payment-date predictions."""

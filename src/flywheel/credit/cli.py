@@ -1,0 +1,147 @@
+"""``flywheel credit …``: scores and grades in the terminal; ``flywheel run``: the daily cycle."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlalchemy import func, select
+
+from flywheel.cli import JsonFlag, console, fail, print_json
+from flywheel.config import get_settings
+from flywheel.credit import service
+from flywheel.db import unit_of_work
+from flywheel.errors import FlywheelError
+from flywheel.models.credit import CreditScore
+from flywheel.models.customers import Customer
+
+app = typer.Typer(
+    help="Credit: behavioural scores and grades A–E with the reasons behind them.",
+    no_args_is_help=True,
+)
+
+AsOf = Annotated[
+    datetime | None,
+    typer.Option("--as-of", formats=["%Y-%m-%d"], help="Business date (default: today)."),
+]
+
+
+def _day(value: datetime | None) -> date:
+    return value.date() if value else datetime.now(UTC).date()
+
+
+def run(as_of: AsOf = None, json_output: JsonFlag = False) -> None:
+    """The daily flywheel cycle: score every customer's credit as of the day and keep the
+    snapshot (running it again for the same day replaces that day's snapshot)."""
+    day = _day(as_of)
+    try:
+        card = service.load_scorecard(get_settings().credit_scorecard)
+        with unit_of_work() as session:
+            result = service.score_all(session, as_of=day, card=card)
+    except FlywheelError as exc:
+        raise fail(exc, as_json=json_output) from exc
+    payload = {
+        "as_of": day.isoformat(),
+        "credit": {
+            "customers": result.customers,
+            "model": result.model,
+            "grades": result.grades,
+            "grade_changes": result.grade_changes,
+            "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
+        },
+    }
+    if json_output:
+        print_json(payload)
+        return
+    grades = " · ".join(f"{g} {n:,}" for g, n in result.grades.items())
+    timing = ", ".join(f"{k} {v:.2f} s" for k, v in result.seconds.items())
+    console.print(
+        f"[green]credit[/] {result.customers:,} customers scored as of {day} ({grades}); "
+        f"{result.grade_changes:,} grade changes; {timing}"
+    )
+
+
+@app.command("scores")
+def scores(
+    as_of: AsOf = None,
+    grade: Annotated[str | None, typer.Option(help="Only this grade, e.g. E.")] = None,
+    code: Annotated[str | None, typer.Option(help="One customer, with the reasons.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
+    json_output: JsonFlag = False,
+) -> None:
+    """The scores of the newest snapshot on or before the day, lowest first, with each
+    customer's three largest reasons (all of them with --code)."""
+    day = _day(as_of)
+    with unit_of_work() as session:
+        snapshot_day = session.scalar(
+            select(func.max(CreditScore.as_of)).where(CreditScore.as_of <= day)
+        )
+        stmt = (
+            select(Customer.code, Customer.name, CreditScore)
+            .join(Customer, Customer.id == CreditScore.customer_id)
+            .where(CreditScore.as_of == snapshot_day)
+            .order_by(CreditScore.score, Customer.code)
+            .limit(limit)
+        )
+        if grade:
+            stmt = stmt.where(CreditScore.grade == grade.upper())
+        if code:
+            stmt = stmt.where(Customer.code == code)
+        rows: list[dict[str, Any]] = [
+            {
+                "code": c,
+                "name": name,
+                "score": s.score,
+                "grade": s.grade,
+                "model": s.model,
+                "reasons": [
+                    {"factor": f, "value": v, "points": p}
+                    for f, v, p in (s.factors if code else s.factors[:3])
+                ],
+            }
+            for c, name, s in session.execute(stmt)
+        ]
+    payload = {"as_of": snapshot_day.isoformat() if snapshot_day else None, "scores": rows}
+    if json_output:
+        print_json(payload)
+        return
+    if snapshot_day is None:
+        console.print("No credit scores yet: run `flywheel run` first.")
+        return
+    table = Table(title=f"Credit scores as of {snapshot_day}")
+    for column in ("code", "name", "score", "grade", "reasons"):
+        table.add_column(column)
+    for row in rows:
+        reasons = "; ".join(
+            f"{r['factor']} {_value(r['value'])} ({r['points']:+d})" for r in row["reasons"]
+        )
+        table.add_row(row["code"], row["name"], str(row["score"]), row["grade"], reasons)
+    console.print(table)
+
+
+def _value(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3g}"
+
+
+@app.command("scorecard")
+def scorecard(json_output: JsonFlag = False) -> None:
+    """The expert scorecard in use: base points, each factor's bands and points, grade bounds
+    (write it to a file, edit it, point FLYWHEEL_CREDIT_SCORECARD at it)."""
+    try:
+        card = service.load_scorecard(get_settings().credit_scorecard)
+    except FlywheelError as exc:
+        raise fail(exc, as_json=json_output) from exc
+    if json_output:
+        print_json(card.to_dict())
+        return
+    console.print(
+        f"base {card.base}; grades " + ", ".join(f"{g} ≥ {b}" for g, b in card.grades[:-1])
+    )
+    for factor in card.factors:
+        bands = ", ".join(
+            f"{'≤ ' + format(u, 'g') if u is not None else 'above'}: {p:+d}"
+            for u, p in factor.bands
+        )
+        console.print(f"  {factor.factor}: {bands}; missing: {factor.missing_points:+d}")
