@@ -11,6 +11,7 @@ API_PREFIX = "/api/v1"
 
 def domain_routers() -> list[APIRouter]:
     """Every domain's ``api.router``; a new domain adds its import and its router here."""
+    from flywheel.credit import api as credit
     from flywheel.customers import api as customers
     from flywheel.importers import api as importers
     from flywheel.receivables import api as receivables
@@ -25,6 +26,7 @@ def domain_routers() -> list[APIRouter]:
         sales.router,
         receivables.router,
         ar_api.router,
+        credit.router,
         importers.router,
         users.router,
     ]

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 def page_routers() -> list[APIRouter]:
     """Every domain's ``views.router``; a new capability adds its import and router here."""
     from flywheel.auth import views as auth
+    from flywheel.credit import views as credit
     from flywheel.customers import views as customers
     from flywheel.importers import views as imports
     from flywheel.receivables import ar_views
@@ -21,4 +22,5 @@ def page_routers() -> list[APIRouter]:
         imports.router,
         receivables.router,
         ar_views.router,
+        credit.router,
     ]

@@ -1,0 +1,107 @@
+"""The credit panel on the customer 360 and the credit API: what a user sees of a grade, in
+English and Chinese, and only for accounts in his scope."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from flywheel.auth import tokens
+from flywheel.credit import service
+from flywheel.customers import service as customers
+from flywheel.models.enums import Role
+from tests.factories import TESTER, make_customer, make_invoice, make_payment
+from tests.web.pages import make_person, sign_in
+
+
+def scored_world(session: Session) -> tuple[str, str]:
+    """A rep's late payer (scored on two days) and someone else's account."""
+    rep = make_person(session, "rep.credit", role=Role.SALES)
+    mine = make_customer(session, owner=rep, created_on=date(2024, 1, 1))
+    other = make_customer(session, created_on=date(2024, 1, 1))
+    for customer in (mine, other):
+        make_invoice(
+            session,
+            customer=customer,
+            amount="1000.00",
+            issued=date(2026, 2, 1),
+            due=date(2026, 3, 3),
+        )
+    make_payment(session, customer=mine, amount="1000.00", received=date(2026, 4, 17))
+    service.score_all(session, as_of=date(2026, 3, 1))
+    service.score_all(session, as_of=date(2026, 5, 2))
+    session.flush()
+    return mine.code, other.code
+
+
+def credit_panel(page: str) -> str:
+    start = page.index('data-panel="credit.score"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_360_shows_grade_score_reasons_and_trend(client: TestClient, session: Session) -> None:
+    mine, _other = scored_world(session)
+    sign_in(client, "rep.credit")
+    page = client.get(f"/customers/{mine}", params={"as_of": "2026-05-10"})
+    assert page.status_code == 200
+    panel = credit_panel(page.text)
+    shot = service.latest_score(
+        session, service_customer_id(session, mine), as_of=date(2026, 5, 10)
+    )
+    assert shot is not None
+    assert re.search(rf'class="grade grade-{shot.grade.lower()}"[^>]*>{shot.grade}<', panel)
+    assert f"<strong>{shot.score}</strong>" in panel
+    assert "Average days beyond terms (12 months, by amount): 45 days" in panel
+    assert "-35" in panel
+    assert "<polyline" in panel  # two snapshots: a trend line
+
+
+def test_the_panel_is_in_chinese_for_a_chinese_user(client: TestClient, session: Session) -> None:
+    mine, _other = scored_world(session)
+    make_person(session, "zh.manager", role=Role.MANAGER, language="zh")
+    sign_in(client, "zh.manager")
+    panel = credit_panel(client.get(f"/customers/{mine}", params={"as_of": "2026-05-10"}).text)
+    assert "信用等级" in client.get(f"/customers/{mine}").text
+    assert "评分原因" in panel
+    assert "逾期天数" in panel
+
+
+def test_an_unscored_account_says_so(client: TestClient, session: Session) -> None:
+    make_person(session, "boss", role=Role.MANAGER)
+    fresh = make_customer(session)
+    session.flush()
+    sign_in(client, "boss")
+    panel = credit_panel(client.get(f"/customers/{fresh.code}").text)
+    assert "Not scored yet" in panel
+
+
+def service_customer_id(session: Session, code: str) -> int:
+    return customers.get_customer_by_code(session, code, actor=TESTER).id
+
+
+def test_the_api_gives_the_score_in_scope_only(client: TestClient, session: Session) -> None:
+    mine, other = scored_world(session)
+    rep = session.scalars(
+        __import__("sqlalchemy")
+        .select(__import__("flywheel").models.User)
+        .where(__import__("flywheel").models.User.username == "rep.credit")
+    ).one()
+    _, secret = tokens.create_token(session, actor=TESTER, user=rep, name="t")
+    session.flush()
+    headers = {"Authorization": f"Bearer {secret}"}
+    answer = client.get(f"/api/v1/customers/{mine}/credit", headers=headers)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["as_of"] == "2026-05-02"
+    assert body["grade"] in "ABCDE"
+    assert [p["as_of"] for p in body["history"]] == ["2026-03-01", "2026-05-02"]
+    reasons = {r["factor"]: r for r in body["reasons"]}
+    assert reasons["days_beyond_terms"] == {
+        "factor": "days_beyond_terms",
+        "value": 45.0,
+        "points": -35,
+    }
+    assert client.get(f"/api/v1/customers/{other}/credit", headers=headers).status_code == 404
