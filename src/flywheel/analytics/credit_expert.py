@@ -26,7 +26,7 @@ Factors (all computed for one ``as_of`` day; "the year" is the 365 days up to it
 ``open_disputes``, ``broken_promises``
     counts supplied by the collections capability (missing until it exists).
 ``history_depth``
-    installments settled in the history the caller read (e.g. two years).
+    installments settled in the history the caller passed (the app passes one year).
 
 A missing factor (nothing to measure) scores its ``missing_points``, usually 0.
 """

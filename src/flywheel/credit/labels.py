@@ -15,7 +15,7 @@ FACTOR_LABELS: dict[str, str] = {
     "tenure_months": N_("Customer for"),
     "open_disputes": N_("Open disputes"),
     "broken_promises": N_("Broken promises to pay (12 months)"),
-    "history_depth": N_("Installments settled (2 years)"),
+    "history_depth": N_("Installments settled (12 months)"),
 }
 
 GRADE_MEANINGS: dict[str, str] = {
