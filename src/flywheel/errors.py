@@ -146,3 +146,40 @@ def exit_code_for(error: FlywheelError) -> int:
 
 def http_status_for(error: FlywheelError) -> int:
     return ERROR_KINDS.get(error.kind, (3, 422))[1]
+
+
+# ------------------------------------------------------ `flywheel analyze` (bring your own data)
+
+
+class AnalysisInputInvalid(ValidationFailed):
+    """A file given to ``flywheel analyze`` cannot be used as it is; ``details`` names the file
+    and, where it applies, the row, the column and the value."""
+
+    code = "analysis_input_invalid"
+
+
+class ColumnMissing(AnalysisInputInvalid):
+    code = "column_missing"
+
+
+class ValueUnparseable(AnalysisInputInvalid):
+    """A cell that should hold a date, a number or a 0/1 target holds something else."""
+
+    code = "value_unparseable"
+
+
+class NotEnoughData(AnalysisInputInvalid):
+    """The file is empty, the target has a single class, or a split leaves nothing to test."""
+
+    code = "not_enough_data"
+
+
+# ------------------------------------------------------------------------------------ credit
+
+
+class CreditHold(Conflict):
+    """A new order or invoice would take the account past its credit limit, or its grade holds
+    new business; ``details`` holds the exposure, the limit, the grade and the reasons. Someone
+    allowed to override passes it by giving a reason."""
+
+    code = "credit_hold"

@@ -24,6 +24,9 @@ class Permission(StrEnum):
     ISSUE_CREDIT_NOTES = "issue_credit_notes"
     IMPORT_DATA = "import_data"
     MANAGE_USERS = "manage_users"
+    VIEW_AR_ANALYTICS = "view_ar_analytics"  # aging, DSO/CEI (a sales rep: of his own book)
+    APPROVE_CREDIT_LIMITS = "approve_credit_limits"  # the credit limit review queue
+    OVERRIDE_CREDIT_HOLD = "override_credit_hold"  # let an order or invoice past a credit check
 
 
 _A, _M, _S, _C, _F = Role.ADMIN, Role.MANAGER, Role.SALES, Role.COLLECTOR, Role.FINANCE
@@ -37,6 +40,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.ISSUE_CREDIT_NOTES: frozenset({_A, _M, _F}),
     Permission.IMPORT_DATA: frozenset({_A, _M, _F}),
     Permission.MANAGE_USERS: frozenset({_A}),
+    Permission.VIEW_AR_ANALYTICS: frozenset({_A, _M, _S, _C, _F}),
+    Permission.APPROVE_CREDIT_LIMITS: frozenset({_A, _F}),
+    # The credit controller (collector role) and finance decide; sales asks them.
+    Permission.OVERRIDE_CREDIT_HOLD: frozenset({_A, _C, _F}),
 }
 
 

@@ -49,6 +49,10 @@ def run(as_of: AsOf = None, json_output: JsonFlag = False) -> None:
             "model": result.model,
             "grades": result.grades,
             "grade_changes": result.grade_changes,
+            "limit_reviews": {
+                "proposed": result.limit_reviews_proposed,
+                "refreshed": result.limit_reviews_refreshed,
+            },
             "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
         },
     }
@@ -59,7 +63,8 @@ def run(as_of: AsOf = None, json_output: JsonFlag = False) -> None:
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in result.seconds.items())
     console.print(
         f"[green]credit[/] {result.customers:,} customers scored as of {day} ({grades}); "
-        f"{result.grade_changes:,} grade changes; {timing}"
+        f"{result.grade_changes:,} grade changes; credit limit reviews: "
+        f"{result.limit_reviews_proposed:,} new, {result.limit_reviews_refreshed:,} refreshed; {timing}"
     )
 
 

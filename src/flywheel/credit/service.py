@@ -26,6 +26,7 @@ from flywheel.analytics.credit_expert import (
 )
 from flywheel.audit import service as audit
 from flywheel.auth.actor import Actor
+from flywheel.credit import limits
 from flywheel.errors import ValidationFailed
 from flywheel.models.base import utcnow
 from flywheel.models.credit import CreditScore
@@ -46,6 +47,8 @@ class ScoreRun:
     customers: int
     grades: dict[str, int]
     grade_changes: int
+    limit_reviews_proposed: int = 0
+    limit_reviews_refreshed: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     model: str = EXPERT
 
@@ -174,6 +177,7 @@ def score_all(
     if rows:
         session.execute(statement, rows)
     audit.record_many(session, actor or Actor.system("flywheel run"), changes)
+    proposals = limits.propose(session, ledger, grades, as_of=as_of)
     session.flush()
     seconds["write"] = time.perf_counter() - clock
     return ScoreRun(
@@ -181,6 +185,8 @@ def score_all(
         customers=n,
         grades=dict(sorted(Counter(grades).items())),
         grade_changes=len(changes),
+        limit_reviews_proposed=proposals.proposed,
+        limit_reviews_refreshed=proposals.updated,
         seconds=seconds,
     )
 

@@ -3,7 +3,7 @@
 from flywheel.models.audit import AuditEvent
 from flywheel.models.auth import ApiToken
 from flywheel.models.base import Base
-from flywheel.models.credit import CreditScore
+from flywheel.models.credit import CreditLimit, CreditLimitReview, CreditScore
 from flywheel.models.customers import Contact, Customer, Touchpoint
 from flywheel.models.demo import DemoCustomerTraits
 from flywheel.models.importers import ImportBatch
@@ -18,6 +18,8 @@ __all__ = [
     "Base",
     "Contact",
     "CreditNote",
+    "CreditLimit",
+    "CreditLimitReview",
     "CreditScore",
     "Customer",
     "DemoCustomerTraits",

@@ -1,11 +1,12 @@
-"""Credit: the dated score snapshots of every customer, each with its factor contributions."""
+"""Credit: dated score snapshots with their factor points, credit limits and limit reviews."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flywheel.models.base import Base, BigId, IdPk, utcnow
@@ -31,3 +32,44 @@ class CreditScore(Base):
     # [[factor, value or null, points], …], largest effect first.
     factors: Mapped[list[Any]] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CreditLimit(Base):
+    """The approved credit limit of a customer, in its currency. Changed only by approving a
+    review (``credit.limit_changed`` on the audit trail)."""
+
+    __tablename__ = "credit_limits"
+
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    amount: Mapped[Decimal] = mapped_column()
+    currency: Mapped[str] = mapped_column(String(3))
+    approved_on: Mapped[date] = mapped_column(Date)
+    approved_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CreditLimitReview(Base):
+    """A recommended limit waiting for finance: the daily cycle proposes, a person decides."""
+
+    __tablename__ = "credit_limit_reviews"
+    __table_args__ = (Index("ix_credit_limit_reviews_status_customer", "status", "customer_id"),)
+
+    id: Mapped[IdPk]
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    proposed_on: Mapped[date] = mapped_column(Date)
+    grade: Mapped[str] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    current_limit: Mapped[Decimal | None] = mapped_column()
+    recommended_limit: Mapped[Decimal] = mapped_column()
+    monthly_invoiced: Mapped[Decimal] = mapped_column()
+    terms_days: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    approved_limit: Mapped[Decimal | None] = mapped_column()
+    decided_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

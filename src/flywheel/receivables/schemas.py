@@ -107,6 +107,14 @@ class InvoiceNew(InputModel):
         list[InstallmentNew] | None,
         Field(min_length=1, max_length=120, description="A schedule adding up to the amount."),
     ] = None
+    credit_override_reason: Annotated[
+        str | None,
+        Field(
+            max_length=500,
+            description="Passes a failed credit check (finance, credit controller, admin); "
+            "audited. Without it such an invoice is refused with credit_hold.",
+        ),
+    ] = None
 
 
 class InvoiceCancel(InputModel):

@@ -24,6 +24,7 @@ from flywheel.errors import (
     ValidationFailed,
 )
 from flywheel.kit.terms import parse_terms
+from flywheel.models.customers import Customer
 from flywheel.models.enums import InvoiceStatus
 from flywheel.models.receivables import (
     ZERO,
@@ -666,9 +667,27 @@ def check_currency(expected: str, given: str, *, what: str) -> None:
 # it reads them as committed (a later locking read would return the copy already loaded).
 
 
+def _credit_check(session: Session, actor: Actor, customer: Customer, data: InvoiceNew) -> None:
+    from flywheel.credit import limits
+
+    # An invoice in another currency than the account's still meets a grade hold, but adds
+    # nothing to an exposure kept in the account's currency.
+    same = data.currency is None or data.currency == customer.currency
+    limits.enforce(
+        session,
+        actor=actor,
+        customer=customer,
+        amount=data.amount if same else Decimal("0.00"),
+        as_of=data.issue_date,
+        document=f"invoice {data.number}",
+        override_reason=data.credit_override_reason,
+    )
+
+
 def issue_invoice(session: Session, *, actor: Actor, data: InvoiceNew) -> Invoice:
     """A new invoice of the account ``data.customer``; ``data.order`` must be that account's."""
     customer = customers.get_customer_by_code(session, data.customer, actor=actor)
+    _credit_check(session, actor, customer, data)
     order_id = None
     if data.order is not None:
         order = sales.get_order_for(session, data.order, actor=actor)

@@ -54,6 +54,14 @@ class OrderReplace(InputModel):
 
 class OrderNew(OrderReplace):
     number: Annotated[str, Field(min_length=1, max_length=64)]
+    credit_override_reason: Annotated[
+        str | None,
+        Field(
+            max_length=500,
+            description="Passes a failed credit check (finance, credit controller, admin); "
+            "audited. Without it such an order is refused with credit_hold.",
+        ),
+    ] = None
 
 
 # ---------------------------------------------------------------- output shapes

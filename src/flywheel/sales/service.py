@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy.orm import Session
 
 from flywheel.audit import service as audit
@@ -124,10 +126,23 @@ def _order_in(session: Session, number: str, data: OrderReplace, *, actor: Actor
 
 
 def place_order(session: Session, *, actor: Actor, data: OrderNew) -> Order:
-    """A new order of the account ``data.customer`` (a code, in the actor's scope)."""
-    return create_order(
-        session, actor=actor, data=_order_in(session, data.number, data, actor=actor)
+    """A new order of the account ``data.customer`` (a code, in the actor's scope), if it
+    passes the credit check (or the actor overrides it with a reason)."""
+    from flywheel.credit import limits
+
+    order = _order_in(session, data.number, data, actor=actor)
+    customer = customers.get_customer_by_code(session, data.customer, actor=actor)
+    same = order.currency is None or order.currency == customer.currency
+    limits.enforce(
+        session,
+        actor=actor,
+        customer=customer,
+        amount=order.amount if same else Decimal("0.00"),
+        as_of=order.order_date,
+        document=f"order {data.number}",
+        override_reason=data.credit_override_reason,
     )
+    return create_order(session, actor=actor, data=order)
 
 
 def replace_order(
