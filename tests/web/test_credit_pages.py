@@ -7,12 +7,14 @@ import re
 from datetime import date
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flywheel.auth import tokens
 from flywheel.credit import service
 from flywheel.customers import service as customers
 from flywheel.models.enums import Role
+from flywheel.models.users import User
 from tests.factories import TESTER, make_customer, make_invoice, make_payment
 from tests.web.pages import make_person, sign_in
 
@@ -84,11 +86,7 @@ def service_customer_id(session: Session, code: str) -> int:
 
 def test_the_api_gives_the_score_in_scope_only(client: TestClient, session: Session) -> None:
     mine, other = scored_world(session)
-    rep = session.scalars(
-        __import__("sqlalchemy")
-        .select(__import__("flywheel").models.User)
-        .where(__import__("flywheel").models.User.username == "rep.credit")
-    ).one()
+    rep = session.scalars(select(User).where(User.username == "rep.credit")).one()
     _, secret = tokens.create_token(session, actor=TESTER, user=rep, name="t")
     session.flush()
     headers = {"Authorization": f"Bearer {secret}"}
@@ -105,3 +103,54 @@ def test_the_api_gives_the_score_in_scope_only(client: TestClient, session: Sess
         "points": -35,
     }
     assert client.get(f"/api/v1/customers/{other}/credit", headers=headers).status_code == 404
+
+
+def test_finance_works_the_limit_review_queue_through_the_api(
+    client: TestClient, session: Session
+) -> None:
+    customer = make_customer(session, created_on=date(2024, 1, 1))
+    for month in range(1, 13):
+        invoice = make_invoice(
+            session, customer=customer, amount="3000.00", issued=date(2025, month, 1)
+        )
+        make_payment(
+            session,
+            customer=customer,
+            amount="3000.00",
+            received=date(2025, month, 20),
+            invoice=invoice,
+        )
+    service.score_all(session, as_of=date(2025, 12, 31))
+    finance = make_person(session, "fin.credit", role=Role.FINANCE)
+    rep = make_person(session, "rep.queue", role=Role.SALES)
+    session.flush()
+
+    def bearer(user: User) -> dict[str, str]:
+        _, secret = tokens.create_token(session, actor=TESTER, user=user, name="t")
+        session.flush()
+        return {"Authorization": f"Bearer {secret}"}
+
+    as_finance, as_rep = bearer(finance), bearer(rep)
+    assert client.get("/api/v1/credit/limit-reviews", headers=as_rep).status_code == 403
+    page = client.get("/api/v1/credit/limit-reviews", headers=as_finance).json()
+    mine = [r for r in page["items"] if r["customer_code"] == customer.code]
+    assert len(mine) == 1
+    review = mine[0]
+    assert review["monthly_invoiced"] == "3000.00"
+    assert review["status"] == "pending"
+
+    denied = client.post(
+        f"/api/v1/credit/limit-reviews/{review['id']}/approve", json={}, headers=as_rep
+    )
+    assert denied.status_code == 403
+    approved = client.post(
+        f"/api/v1/credit/limit-reviews/{review['id']}/approve",
+        json={"limit": "7000.00", "note": "first limit"},
+        headers=as_finance,
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["approved_limit"] == "7000.00"
+    again = client.post(
+        f"/api/v1/credit/limit-reviews/{review['id']}/reject", json={}, headers=as_finance
+    )
+    assert again.status_code == 409

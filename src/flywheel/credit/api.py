@@ -1,18 +1,23 @@
-"""``/api/v1/customers/{code}/credit``: an account's credit score, grade, reasons and trend."""
+"""Credit in the API: an account's score, grade, reasons and trend; the limit review queue."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
 
-from flywheel.credit import service
-from flywheel.credit.schemas import CreditOut
+from flywheel.auth.actor import Actor
+from flywheel.auth.permissions import Permission
+from flywheel.credit import limits, service
+from flywheel.credit.schemas import CreditOut, LimitDecision, LimitReviewOut, LimitReviewPage
 from flywheel.customers import service as customers
 from flywheel.errors import NotFound
-from flywheel.web.auth import CurrentActor
-from flywheel.web.contract import ERROR_RESPONSES, today
+from flywheel.models.credit import CreditLimitReview
+from flywheel.models.customers import Customer
+from flywheel.web.auth import CurrentActor, require
+from flywheel.web.contract import ERROR_RESPONSES, Id, Paging, today
 from flywheel.web.deps import SessionDep
 
 router = APIRouter(responses=ERROR_RESPONSES)
@@ -41,3 +46,74 @@ def customer_credit(
             "this account has no credit score yet (the daily cycle, flywheel run, scores it)"
         )
     return CreditOut.of(customer.code, view)
+
+
+ApproveLimits = Annotated[Actor, Depends(require(Permission.APPROVE_CREDIT_LIMITS))]
+
+
+@router.get(
+    "/credit/limit-reviews",
+    response_model=LimitReviewPage,
+    summary="Credit limits waiting for a decision",
+    tags=["credit"],
+)
+def limit_reviews(
+    session: SessionDep,
+    actor: ApproveLimits,
+    paging: Paging,
+    grade: Annotated[str | None, Query(pattern="^[A-E]$")] = None,
+) -> LimitReviewPage:
+    """Recommended limits the daily cycle proposed, biggest change first."""
+    rows, total = limits.pending_reviews(
+        session, limit=paging.limit, offset=paging.offset, grade=grade
+    )
+    return LimitReviewPage(
+        items=[LimitReviewOut.of(r, c) for r, c in rows],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
+
+
+@router.post(
+    "/credit/limit-reviews/{review_id}/approve",
+    response_model=LimitReviewOut,
+    summary="Approve a credit limit",
+    tags=["credit"],
+)
+def approve_limit(
+    review_id: Id, body: LimitDecision, session: SessionDep, actor: ApproveLimits
+) -> LimitReviewOut:
+    """Sets the customer's limit to the recommended figure, or to ``limit`` when given."""
+    review = limits.decide(
+        session,
+        actor=actor,
+        review_id=review_id,
+        approve=True,
+        limit=body.limit,
+        note=body.note,
+        on=today(),
+    )
+    return _review_out(session, review)
+
+
+@router.post(
+    "/credit/limit-reviews/{review_id}/reject",
+    response_model=LimitReviewOut,
+    summary="Reject a credit limit proposal",
+    tags=["credit"],
+)
+def reject_limit(
+    review_id: Id, body: LimitDecision, session: SessionDep, actor: ApproveLimits
+) -> LimitReviewOut:
+    """Keeps the current limit; the next cycle proposes again only if the figures move."""
+    review = limits.decide(
+        session, actor=actor, review_id=review_id, approve=False, note=body.note, on=today()
+    )
+    return _review_out(session, review)
+
+
+def _review_out(session: Session, review: CreditLimitReview) -> LimitReviewOut:
+    customer = session.get(Customer, review.customer_id)
+    assert customer is not None  # the foreign key
+    return LimitReviewOut.of(review, customer)

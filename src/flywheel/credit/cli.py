@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
+from flywheel.auth.actor import CLI
 from flywheel.cli import JsonFlag, console, fail, print_json
 from flywheel.config import get_settings
-from flywheel.credit import service
+from flywheel.credit import limits, service
+from flywheel.credit.schemas import LimitReviewOut
 from flywheel.db import unit_of_work
 from flywheel.errors import FlywheelError
 from flywheel.models.credit import CreditScore
@@ -150,3 +153,97 @@ def scorecard(json_output: JsonFlag = False) -> None:
             for u, p in factor.bands
         )
         console.print(f"  {factor.factor}: {bands}; missing: {factor.missing_points:+d}")
+
+
+@app.command("reviews")
+def reviews(
+    grade: Annotated[str | None, typer.Option(help="Only this grade, e.g. A.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
+    json_output: JsonFlag = False,
+) -> None:
+    """Credit limits the daily cycle proposed and nobody has decided yet, biggest change first."""
+    with unit_of_work() as session:
+        rows, total = limits.pending_reviews(session, limit=limit, grade=grade)
+        items = [LimitReviewOut.of(r, c).model_dump(mode="json") for r, c in rows]
+    if json_output:
+        print_json({"total": total, "reviews": items})
+        return
+    table = Table(title=f"Credit limit reviews waiting: {total:,}")
+    for column in ("id", "code", "name", "grade", "current", "recommended", "per month", "terms"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(
+            str(item["id"]),
+            item["customer_code"],
+            item["customer_name"],
+            item["grade"],
+            item["current_limit"] or "—",
+            item["recommended_limit"],
+            item["monthly_invoiced"],
+            f"{item['terms_days']} d",
+        )
+    console.print(table)
+
+
+@app.command("approve")
+def approve(
+    review_ids: Annotated[list[int], typer.Argument(help="Review ids (see `credit reviews`).")],
+    limit: Annotated[
+        float | None, typer.Option(help="Approve this figure instead of the recommended one.")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="Why, for the audit trail.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Approve credit limits: each customer's limit becomes the recommended (or given) figure."""
+    _decide(review_ids, approve=True, limit=limit, note=note, json_output=json_output)
+
+
+@app.command("reject")
+def reject(
+    review_ids: Annotated[list[int], typer.Argument(help="Review ids (see `credit reviews`).")],
+    note: Annotated[str | None, typer.Option(help="Why, for the audit trail.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Reject credit limit proposals: the current limits stay."""
+    _decide(review_ids, approve=False, limit=None, note=note, json_output=json_output)
+
+
+def _decide(
+    review_ids: list[int],
+    *,
+    approve: bool,
+    limit: float | None,
+    note: str | None,
+    json_output: bool,
+) -> None:
+    day = datetime.now(UTC).date()
+    try:
+        with unit_of_work() as session:
+            decided = []
+            for review_id in review_ids:
+                review = limits.decide(
+                    session,
+                    actor=CLI,
+                    review_id=review_id,
+                    approve=approve,
+                    limit=None if limit is None else Decimal(str(limit)),
+                    note=note,
+                    on=day,
+                )
+                customer = session.get(Customer, review.customer_id)
+                assert customer is not None
+                decided.append(LimitReviewOut.of(review, customer).model_dump(mode="json"))
+    except FlywheelError as exc:
+        raise fail(exc, as_json=json_output) from exc
+    if json_output:
+        print_json({"decided": decided})
+        return
+    for item in decided:
+        console.print(
+            f"{item['customer_code']}: {item['status']}"
+            + (
+                f", limit {item['approved_limit']} {item['currency']}"
+                if item["approved_limit"]
+                else ""
+            )
+        )

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from flywheel.credit.service import CreditView
+from flywheel.models.credit import CreditLimitReview
+from flywheel.models.customers import Customer
 
 
 class CreditReasonOut(BaseModel):
@@ -46,3 +50,60 @@ class CreditOut(BaseModel):
             ],
             history=[CreditScorePoint(as_of=d, score=s, grade=g) for d, s, g in view.history],
         )
+
+
+class LimitReviewOut(BaseModel):
+    id: int
+    customer_code: str
+    customer_name: str
+    proposed_on: date
+    grade: str
+    currency: str
+    current_limit: str | None = Field(description="The approved limit now; null when none.")
+    recommended_limit: str
+    monthly_invoiced: str = Field(description="Average invoiced per month over the last year.")
+    terms_days: int = Field(description="Average days from invoice to due date, by amount.")
+    status: str = Field(description="pending, approved or rejected.")
+    approved_limit: str | None
+
+    @classmethod
+    def of(cls, review: CreditLimitReview, customer: Customer) -> LimitReviewOut:
+        def text(value: Decimal | None) -> str | None:
+            return None if value is None else f"{value:.2f}"
+
+        return cls(
+            id=review.id,
+            customer_code=customer.code,
+            customer_name=customer.name,
+            proposed_on=review.proposed_on,
+            grade=review.grade,
+            currency=review.currency,
+            current_limit=text(review.current_limit),
+            recommended_limit=f"{review.recommended_limit:.2f}",
+            monthly_invoiced=f"{review.monthly_invoiced:.2f}",
+            terms_days=review.terms_days,
+            status=review.status,
+            approved_limit=text(review.approved_limit),
+        )
+
+
+class LimitReviewPage(BaseModel):
+    items: list[LimitReviewOut]
+    total: int = Field(description="How many reviews wait for a decision, on all pages.")
+    page: int
+    page_size: int
+
+
+class LimitDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: Annotated[
+        Decimal | None,
+        Field(
+            ge=0,
+            max_digits=18,
+            decimal_places=2,
+            description="Approve this figure instead of the recommended one.",
+        ),
+    ] = None
+    note: Annotated[str | None, Field(max_length=500)] = None
