@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -13,10 +14,11 @@ from sqlalchemy.orm import Session
 from flywheel.auth import tokens
 from flywheel.credit import service
 from flywheel.customers import service as customers
+from flywheel.models.credit import CreditLimit
 from flywheel.models.enums import Role
 from flywheel.models.users import User
 from tests.factories import TESTER, make_customer, make_invoice, make_payment
-from tests.web.pages import make_person, sign_in
+from tests.web.pages import csrf_of, make_person, sign_in
 
 
 def scored_world(session: Session) -> tuple[str, str]:
@@ -154,3 +156,51 @@ def test_finance_works_the_limit_review_queue_through_the_api(
         f"/api/v1/credit/limit-reviews/{review['id']}/reject", json={}, headers=as_finance
     )
     assert again.status_code == 409
+
+
+def test_finance_approves_a_limit_on_the_review_page(client: TestClient, session: Session) -> None:
+    customer = make_customer(session, created_on=date(2024, 1, 1))
+    for month in range(1, 13):
+        invoice = make_invoice(
+            session, customer=customer, amount="2000.00", issued=date(2025, month, 1)
+        )
+        make_payment(
+            session,
+            customer=customer,
+            amount="2000.00",
+            received=date(2025, month, 15),
+            invoice=invoice,
+        )
+    service.score_all(session, as_of=date(2025, 12, 31))
+    make_person(session, "fin.page", role=Role.FINANCE)
+    make_person(session, "rep.page", role=Role.SALES)
+    session.flush()
+
+    sign_in(client, "rep.page")
+    assert client.get("/credit/reviews").status_code == 403
+    client.post("/sign-out", data={"csrf_token": csrf_of(client.get("/account").text)})
+
+    sign_in(client, "fin.page")
+    page = client.get("/credit/reviews")
+    assert page.status_code == 200
+    assert 'href="/credit/reviews"' in page.text  # in the navigation
+    row = re.search(
+        r'<tr data-review="(\d+)">\s*<td><a href="/customers/' + customer.code, page.text
+    )
+    assert row is not None
+    answer = client.post(
+        f"/credit/reviews/{row.group(1)}",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "decision": "approve",
+            "limit": "5,000",
+            "note": "ok",
+        },
+        follow_redirects=True,
+    )
+    assert answer.status_code == 200
+    assert f"Credit limit of {customer.code} set to" in answer.text
+    limit = session.get(CreditLimit, customer.id)
+    assert limit is not None
+    assert limit.amount == Decimal("5000.00")
+    assert f'<a href="/customers/{customer.code}">' not in answer.text

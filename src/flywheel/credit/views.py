@@ -1,18 +1,29 @@
-"""The credit panel of the customer 360: grade, score, the reasons, the score's trend."""
+"""Credit pages: the 360's credit panel (grade, score, reasons, trend) and the credit limit
+review queue where finance approves, edits or rejects the recommended limits."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
-from flywheel.credit import labels, service
+from flywheel.auth.permissions import Permission
+from flywheel.credit import labels, limits, service
+from flywheel.errors import FlywheelError
+from flywheel.kit import i18n
 from flywheel.kit.i18n import N_
+from flywheel.kit.i18n import gettext as _
 from flywheel.models.customers import Customer
 from flywheel.web import panels
+from flywheel.web.auth import require
+from flywheel.web.contract import today
+from flywheel.web.deps import SessionDep
+from flywheel.web.pages import flash, redirect, render
 
 router = APIRouter()
 
@@ -75,3 +86,87 @@ panels.register(
         loader=_load,
     ),
 )
+
+
+# ---------------------------------------------------------------- the credit limit review queue
+
+ApproveLimits = Annotated[Actor, Depends(require(Permission.APPROVE_CREDIT_LIMITS))]
+REVIEWS_PER_PAGE = 50
+
+
+@router.get("/credit/reviews", response_class=HTMLResponse, include_in_schema=False)
+def review_queue(
+    request: Request,
+    session: SessionDep,
+    actor: ApproveLimits,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    grade: Annotated[str, Query(pattern="^[A-E]?$")] = "",
+) -> Response:
+    """Recommended limits waiting for finance, biggest change first."""
+    rows, total = limits.pending_reviews(
+        session,
+        limit=REVIEWS_PER_PAGE,
+        offset=(page - 1) * REVIEWS_PER_PAGE,
+        grade=grade or None,
+    )
+    return render(
+        request,
+        "credit/reviews.html",
+        {
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // REVIEWS_PER_PAGE)),
+            "grade": grade,
+            "grades": "ABCDE",
+            "meanings": labels.GRADE_MEANINGS,
+        },
+        actor=actor,
+    )
+
+
+@router.post("/credit/reviews/{review_id}", include_in_schema=False)
+def decide_review(
+    request: Request,
+    session: SessionDep,
+    actor: ApproveLimits,
+    review_id: int,
+    decision: Annotated[str, Form(pattern="^(approve|reject)$")],
+    limit: Annotated[str, Form(max_length=32)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Approve (the recommended figure, or the one typed in) or reject one review."""
+    figure: Decimal | None = None
+    if decision == "approve" and limit.strip():
+        try:
+            figure = Decimal(limit.strip().replace(",", ""))
+        except InvalidOperation:
+            flash(request, _("The limit must be a number."), level="error")
+            return redirect("/credit/reviews")
+    try:
+        review = limits.decide(
+            session,
+            actor=actor,
+            review_id=review_id,
+            approve=decision == "approve",
+            limit=figure,
+            note=note.strip() or None,
+            on=today(),
+        )
+    except FlywheelError as exc:
+        flash(request, exc.message, level="error")
+        return redirect("/credit/reviews")
+    customer = session.get(Customer, review.customer_id)
+    code = customer.code if customer else str(review.customer_id)
+    if review.approved_limit is not None:
+        flash(
+            request,
+            _(
+                "Credit limit of %(code)s set to %(limit)s.",
+                code=code,
+                limit=i18n.money(review.approved_limit, review.currency),
+            ),
+        )
+    else:
+        flash(request, _("Proposal for %(code)s rejected; its limit stays.", code=code))
+    return redirect("/credit/reviews")
