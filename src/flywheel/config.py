@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # The expert credit scorecard (base points, factor bands, grade bounds) as a JSON file; the
     # built-in card when unset. `flywheel credit scorecard --json` prints the card in use.
     credit_scorecard: Path | None = None
+    # Where `flywheel credit train` keeps the trained payment-date model (one file) that
+    # `flywheel run` predicts with. Every web process and worker must see the same file.
+    model_dir: Path = Path("flywheel-models")
 
 
 @lru_cache(maxsize=1)

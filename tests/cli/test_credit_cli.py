@@ -79,3 +79,87 @@ def test_scorecard_prints_the_card_and_a_bad_card_file_is_refused(db: Path, tmp_
     )
     assert proc.returncode != 0
     assert "card.json is not valid" in as_json(proc)["error"]["message"]
+
+
+def test_train_then_run_predicts_open_items_and_forecasts_13_weeks(
+    db: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from sqlalchemy import create_engine, text
+
+    assert (
+        flywheel(
+            db,
+            "demo",
+            "--customers",
+            "80",
+            "--years",
+            "2",
+            "--seed",
+            "9",
+            "--as-of",
+            "2026-06-30",
+            "--json",
+        ).returncode
+        == 0
+    )
+    env = {
+        **os.environ,
+        "FLYWHEEL_DATABASE_URL": f"sqlite:///{db}",
+        "FLYWHEEL_MODEL_DIR": str(tmp_path / "models"),
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "flywheel", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=600,
+        )
+
+    before = as_json(run("run", "--as-of", "2026-06-30", "--json"))
+    assert before["payments"] is None  # no model yet: scores only
+
+    trained = run("credit", "train", "--as-of", "2026-06-30", "--json")
+    assert trained.returncode == 0, trained.stderr
+    report = as_json(trained)
+    assert report["n_train"] > 0
+    assert set(report["backtest"]["baselines"]) == {"customer_median", "customer_mean", "due_date"}
+    assert (tmp_path / "models" / "payment_model.pkl").exists()
+
+    ran = as_json(run("run", "--as-of", "2026-06-30", "--json"))
+    assert ran["payments"]["forecast_weeks"] == 13
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        predicted = conn.scalar(text("SELECT count(*) FROM payment_predictions"))
+        open_items = conn.scalar(
+            text(
+                "SELECT count(*) FROM installments i JOIN invoices v ON v.id = i.invoice_id "
+                "WHERE i.status IN ('open', 'partially_paid') AND v.issue_date <= '2026-06-30' "
+                "AND v.issue_date >= '2023-07-01'"
+            )
+        )
+        too_early = conn.scalar(
+            text("SELECT count(*) FROM payment_predictions WHERE predicted_on <= '2026-06-30'")
+        )
+        weeks = conn.execute(
+            text("SELECT week_start, expected, low, high FROM cash_forecasts ORDER BY week_start")
+        ).all()
+        open_total = conn.scalar(
+            text(
+                "SELECT sum(i.amount - i.paid_amount - i.credited_amount - i.written_off_amount) "
+                "FROM installments i JOIN payment_predictions p ON p.installment_id = i.id"
+            )
+        )
+    engine.dispose()
+    assert predicted == open_items == ran["payments"]["installments_predicted"]
+    assert too_early == 0
+    assert [str(w[0]) for w in weeks][:2] == ["2026-07-01", "2026-07-08"]
+    assert all(float(low) <= float(exp) <= float(high) for _d, exp, low, high in weeks)
+    assert sum(float(w[1]) for w in weeks) <= float(open_total) + 0.01

@@ -3,7 +3,13 @@
 from flywheel.models.audit import AuditEvent
 from flywheel.models.auth import ApiToken
 from flywheel.models.base import Base
-from flywheel.models.credit import CreditLimit, CreditLimitReview, CreditScore
+from flywheel.models.credit import (
+    CashForecast,
+    CreditLimit,
+    CreditLimitReview,
+    CreditScore,
+    PaymentPrediction,
+)
 from flywheel.models.customers import Contact, Customer, Touchpoint
 from flywheel.models.demo import DemoCustomerTraits
 from flywheel.models.importers import ImportBatch
@@ -16,10 +22,11 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "CashForecast",
     "Contact",
-    "CreditNote",
     "CreditLimit",
     "CreditLimitReview",
+    "CreditNote",
     "CreditScore",
     "Customer",
     "DemoCustomerTraits",
@@ -28,6 +35,7 @@ __all__ = [
     "Invoice",
     "Order",
     "Payment",
+    "PaymentPrediction",
     "Touchpoint",
     "User",
 ]

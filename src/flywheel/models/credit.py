@@ -6,7 +6,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flywheel.models.base import Base, BigId, IdPk, utcnow
@@ -73,3 +83,37 @@ class CreditLimitReview(Base):
     decided_at: Mapped[datetime | None] = mapped_column()
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PaymentPrediction(Base):
+    """When each open installment is expected to be paid, as predicted by the latest daily
+    cycle (replaced on every run; the cash forecast keeps the history that matters)."""
+
+    __tablename__ = "payment_predictions"
+
+    installment_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("installments.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    as_of: Mapped[date] = mapped_column(Date)
+    predicted_on: Mapped[date] = mapped_column(Date)
+    days_late: Mapped[int] = mapped_column(Integer)
+    p_late: Mapped[float] = mapped_column(Float)  # paid after the due date
+    p_very_late: Mapped[float] = mapped_column(Float)  # paid more than 30 days after it
+
+
+class CashForecast(Base):
+    """Expected receipts of one week as forecast on ``as_of``, with a band; the actual
+    receipts are read from the payments once the week has passed."""
+
+    __tablename__ = "cash_forecasts"
+    __table_args__ = (UniqueConstraint("as_of", "week_start", name="uq_cash_forecasts_day_week"),)
+
+    id: Mapped[IdPk]
+    as_of: Mapped[date] = mapped_column(Date, index=True)
+    week_start: Mapped[date] = mapped_column(Date)
+    expected: Mapped[Decimal] = mapped_column()
+    low: Mapped[Decimal] = mapped_column()
+    high: Mapped[Decimal] = mapped_column()

@@ -1,0 +1,339 @@
+"""Payment-date predictions and the 13-week cash forecast.
+
+``train`` fits the payment-date model (``analytics.payment_model``) on the company's paid
+installments, backtests it in time order against the naive baselines, and keeps it in one file
+(``FLYWHEEL_MODEL_DIR``). The daily cycle then predicts, for every open installment, its payment
+day and the probabilities of paying late, and sums the open amounts into expected receipts per
+week for the next 13 weeks, with a band from the model's own errors.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from flywheel.errors import NotEnoughData
+from flywheel.models.credit import CashForecast, PaymentPrediction
+from flywheel.models.enums import InvoiceStatus
+from flywheel.models.receivables import Installment, Invoice, Payment
+
+MODEL_FILE = "payment_model.pkl"
+HISTORY_YEARS = 3
+BACKTEST_DAYS = 180  # the backtest tests on the installments issued in the last 180 days
+WEEKS = 13
+BAND = (0.10, 0.90)  # the band: the 10th and 90th percentiles of the model's errors
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    as_of: date
+    path: Path
+    n_train: int
+    n_test: int
+    mae_days: float
+    baseline_mae_days: dict[str, float]
+    auc_late: float | None
+    improvement_over_best_baseline: float
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PredictResult:
+    predicted: int
+    weeks: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def model_path(model_dir: Path) -> Path:
+    return model_dir / MODEL_FILE
+
+
+def load_history(session: Session, *, as_of: date) -> Any:
+    """One row per installment of invoices issued in the last three years up to ``as_of``:
+    installment, customer, issue/due/paid dates (paid: settled in full by ``as_of``), amount
+    and the amount open now."""
+    import pandas as pd  # type: ignore[import-untyped]
+
+    since = as_of - timedelta(days=365 * HISTORY_YEARS)
+    rows = session.execute(
+        select(
+            Installment.id,
+            Installment.customer_id,
+            Invoice.issue_date,
+            Installment.due_date,
+            Installment.settled_on,
+            Installment.status,
+            Installment.amount,
+            Installment.amount
+            - Installment.paid_amount
+            - Installment.credited_amount
+            - Installment.written_off_amount,
+        )
+        .join(Invoice, Invoice.id == Installment.invoice_id)
+        .where(
+            Invoice.issue_date >= since,
+            Invoice.issue_date <= as_of,
+            Invoice.status != InvoiceStatus.CANCELLED.value,
+        )
+        .order_by(Installment.id)
+    ).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "installment_id",
+            "customer",
+            "issue_date",
+            "due_date",
+            "settled_on",
+            "status",
+            "amount",
+            "open_amount",
+        ],
+    )
+    for column in ("issue_date", "due_date", "settled_on"):
+        frame[column] = pd.to_datetime(frame[column])
+    paid = (frame["status"] == InvoiceStatus.PAID.value) & (
+        frame["settled_on"] <= pd.Timestamp(as_of)
+    )
+    frame["paid_date"] = frame["settled_on"].where(paid)
+    frame["amount"] = frame["amount"].astype(float)
+    frame["open_amount"] = frame["open_amount"].astype(float)
+    return frame
+
+
+def train(session: Session, *, as_of: date, model_dir: Path) -> TrainResult:
+    """Backtest on the last 180 days, then fit on everything paid and keep the model."""
+    from flywheel.analytics.payment_model import PaymentDelayModel, backtest, build_features
+
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+    history = load_history(session, as_of=as_of)
+    seconds["read"] = time.perf_counter() - clock
+    if history["paid_date"].notna().sum() < 50:
+        raise NotEnoughData("the payment-date model needs at least 50 paid installments")
+    clock = time.perf_counter()
+    features = build_features(history)
+    split = as_of - timedelta(days=BACKTEST_DAYS)
+    try:
+        tested = backtest(history, split_date=split, features=features)
+    except ValueError as exc:
+        raise NotEnoughData(f"cannot backtest the payment-date model: {exc}") from exc
+    seconds["backtest"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    # The model kept is fitted on everything paid whose due date is old enough to have been
+    # paid late too (the backtest's settle_days), oldest first.
+    import pandas as pd
+
+    paid = history["paid_date"].notna().to_numpy()
+    old_enough = (
+        history["due_date"] <= pd.Timestamp(as_of - timedelta(days=tested.settle_days))
+    ).to_numpy()
+    rows = np.flatnonzero(paid & old_enough)
+    rows = rows[np.argsort(history["issue_date"].to_numpy()[rows], kind="stable")]
+    target = (history["paid_date"] - history["due_date"]).dt.days.to_numpy(dtype=float)
+    model = PaymentDelayModel().fit(features.iloc[rows], target[rows])
+    seconds["fit"] = time.perf_counter() - clock
+    path = model_path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    metrics = {
+        "as_of": as_of.isoformat(),
+        "n_train": len(rows),
+        "backtest": {
+            "split_date": split.isoformat(),
+            "n_test": tested.n_test_paid,
+            "mae_days": tested.mae_days,
+            "auc_late": tested.auc_late,
+            "baseline_mae_days": tested.baseline_mae_days,
+        },
+    }
+    temporary = path.with_suffix(".tmp")
+    with temporary.open("wb") as handle:
+        pickle.dump({"model": model, "metrics": metrics}, handle)
+    temporary.replace(path)  # a reader never sees half a file
+    return TrainResult(
+        as_of=as_of,
+        path=path,
+        n_train=len(rows),
+        n_test=tested.n_test_paid,
+        mae_days=tested.mae_days,
+        baseline_mae_days=dict(tested.baseline_mae_days),
+        auc_late=tested.auc_late,
+        improvement_over_best_baseline=tested.improvement_over_best_baseline,
+        seconds=seconds,
+    )
+
+
+def load_model(model_dir: Path) -> tuple[Any, dict[str, Any]] | None:
+    """(model, metrics) from ``flywheel credit train``, or None when none was trained. The
+    file is ours (written by train): it is a pickle, so keep the folder writable by Flywheel
+    only."""
+    path = model_path(model_dir)
+    if not path.exists():
+        return None
+    with path.open("rb") as handle:
+        kept = pickle.load(handle)
+    return kept["model"], kept["metrics"]
+
+
+def predict(session: Session, *, as_of: date, model_dir: Path) -> PredictResult | None:
+    """Predict every open installment's payment day and write the 13-week cash forecast of
+    ``as_of``; None (and nothing written) when no model has been trained."""
+    from flywheel.analytics.payment_model import build_features
+
+    kept = load_model(model_dir)
+    if kept is None:
+        return None
+    model, _metrics = kept
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+    history = load_history(session, as_of=as_of)
+    seconds["read"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    is_open = (
+        history["paid_date"].isna()
+        & (history["open_amount"] > 0)
+        & (history["status"].isin(["open", "partially_paid"]))
+    ).to_numpy()
+    features = build_features(history)
+    open_rows = np.flatnonzero(is_open)
+    open_features = features.iloc[open_rows]
+    due = history["due_date"].to_numpy()[open_rows].astype("datetime64[D]")
+    as_of_day = np.datetime64(as_of, "D")
+    so_far = (as_of_day - due).astype(np.int64)
+    days_late = np.rint(model.predict_given_unpaid(open_features, so_far)).astype(np.int64)
+    # Never in the past: an overdue item is expected from tomorrow at the earliest.
+    predicted = np.maximum(due + days_late.astype("timedelta64[D]"), as_of_day + 1)
+    p_late = model.predict_proba_late(open_features)
+    p_very_late = model.predict_proba_very_late(open_features)
+    seconds["compute"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    session.execute(delete(PaymentPrediction))
+    ids = history["installment_id"].to_numpy()[open_rows].tolist()
+    customers = history["customer"].to_numpy()[open_rows].tolist()
+    predicted_days = predicted.astype(object).tolist()
+    late = days_late.tolist()
+    p1, p2 = p_late.tolist(), p_very_late.tolist()
+    table = cast(Table, PaymentPrediction.__table__)
+    statement = insert(table).values(as_of=as_of)
+    batch: list[dict[str, Any]] = []
+    for i, installment_id in enumerate(ids):
+        batch.append(
+            {
+                "installment_id": installment_id,
+                "customer_id": customers[i],
+                "predicted_on": predicted_days[i],
+                "days_late": late[i],
+                "p_late": round(p1[i], 4),
+                "p_very_late": round(p2[i], 4),
+            }
+        )
+        if len(batch) >= 5000:
+            session.execute(statement, batch)
+            batch = []
+    if batch:
+        session.execute(statement, batch)
+
+    amounts = history["open_amount"].to_numpy()[open_rows]
+    weeks = weekly_forecast(predicted, amounts, as_of=as_of, residuals=model.residuals_)
+    session.execute(delete(CashForecast).where(CashForecast.as_of == as_of))
+    session.execute(
+        insert(cast(Table, CashForecast.__table__)),
+        [
+            {"as_of": as_of, "week_start": start, "expected": expected, "low": low, "high": high}
+            for start, expected, low, high in weeks
+        ],
+    )
+    session.flush()
+    seconds["write"] = time.perf_counter() - clock
+    return PredictResult(predicted=len(ids), weeks=len(weeks), seconds=seconds)
+
+
+def _cents(value: float) -> Decimal:
+    return Decimal(repr(float(value))).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def weekly_forecast(
+    predicted: np.ndarray[Any, Any],
+    amounts: np.ndarray[Any, Any],
+    *,
+    as_of: date,
+    residuals: np.ndarray[Any, Any],
+) -> list[tuple[date, Decimal, Decimal, Decimal]]:
+    """(week start, expected, low, high) for the 13 weeks from ``as_of``. Expected: the open
+    amounts by predicted day. The band shifts every predicted day by the 10th and 90th
+    percentile of the model's errors (earlier and later payments) and keeps, per week, the
+    lower and the higher of those sums and the expected one."""
+    as_of_day = np.datetime64(as_of, "D")
+    shifts = [0.0]
+    if len(residuals):
+        shifts += [float(np.quantile(residuals, q)) for q in BAND]
+
+    def sums(shift: float) -> np.ndarray[Any, Any]:
+        days = (predicted + np.int64(round(shift))).astype("datetime64[D]")
+        days = np.maximum(days, as_of_day + 1)
+        week = ((days - (as_of_day + 1)).astype(np.int64)) // 7
+        keep = (week >= 0) & (week < WEEKS)
+        return np.bincount(week[keep], weights=amounts[keep], minlength=WEEKS)
+
+    expected, *shifted = [sums(s) for s in shifts]
+    low = np.minimum.reduce([expected, *shifted])
+    high = np.maximum.reduce([expected, *shifted])
+    return [
+        (as_of + timedelta(days=1 + 7 * w), _cents(expected[w]), _cents(low[w]), _cents(high[w]))
+        for w in range(WEEKS)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastWeek:
+    week_start: date
+    expected: Decimal
+    low: Decimal
+    high: Decimal
+    actual: Decimal | None  # received in the week, once it has passed
+
+
+def forecast(session: Session, *, as_of: date) -> tuple[date | None, list[ForecastWeek]]:
+    """The newest forecast made on or before ``as_of``, each past week with what came in."""
+    made = session.scalar(select(func.max(CashForecast.as_of)).where(CashForecast.as_of <= as_of))
+    if made is None:
+        return None, []
+    rows = session.scalars(
+        select(CashForecast).where(CashForecast.as_of == made).order_by(CashForecast.week_start)
+    ).all()
+    weeks: list[ForecastWeek] = []
+    for row in rows:
+        end = row.week_start + timedelta(days=7)
+        actual = None
+        if end <= as_of + timedelta(days=1):
+            actual = Decimal(
+                session.scalar(
+                    select(func.coalesce(func.sum(Payment.amount), 0)).where(
+                        Payment.received_on >= row.week_start, Payment.received_on < end
+                    )
+                )
+                or 0
+            ).quantize(CENT)
+        weeks.append(ForecastWeek(row.week_start, row.expected, row.low, row.high, actual))
+    return made, weeks
+
+
+def predictions_of(session: Session, customer_id: int) -> dict[int, PaymentPrediction]:
+    """installment id → its prediction, for one customer (the 360)."""
+    return {
+        p.installment_id: p
+        for p in session.scalars(
+            select(PaymentPrediction).where(PaymentPrediction.customer_id == customer_id)
+        )
+    }
