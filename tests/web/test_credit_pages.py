@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from flywheel.auth import tokens
 from flywheel.credit import service
 from flywheel.customers import service as customers
-from flywheel.models.credit import CreditLimit
+from flywheel.models.credit import CashForecast, CreditLimit
 from flywheel.models.enums import Role
 from flywheel.models.users import User
 from tests.factories import TESTER, make_customer, make_invoice, make_payment
@@ -69,8 +69,8 @@ def test_the_panel_is_in_chinese_for_a_chinese_user(client: TestClient, session:
     sign_in(client, "zh.manager")
     panel = credit_panel(client.get(f"/customers/{mine}", params={"as_of": "2026-05-10"}).text)
     assert "信用等级" in client.get(f"/customers/{mine}").text
-    assert "评分原因" in panel
-    assert "逾期天数" in panel
+    assert "等级原因" in panel
+    assert "超账期天数" in panel
 
 
 def test_an_unscored_account_says_so(client: TestClient, session: Session) -> None:
@@ -204,3 +204,42 @@ def test_finance_approves_a_limit_on_the_review_page(client: TestClient, session
     assert limit is not None
     assert limit.amount == Decimal("5000.00")
     assert f'<a href="/customers/{customer.code}">' not in answer.text
+
+
+def test_the_cash_forecast_page_and_api_show_the_weeks_and_what_came_in(
+    client: TestClient, session: Session
+) -> None:
+    # Given a forecast made on 2026-03-01 for the weeks from 2026-03-02 and 2026-03-09, and
+    # 1,200 received on 2026-03-04,
+    for start, expected in ((date(2026, 3, 2), "5000.00"), (date(2026, 3, 9), "7000.00")):
+        session.add(
+            CashForecast(
+                as_of=date(2026, 3, 1),
+                week_start=start,
+                expected=Decimal(expected),
+                low=Decimal("1000.00"),
+                high=Decimal("9000.00"),
+            )
+        )
+    customer = make_customer(session)
+    make_payment(session, customer=customer, amount="1200.00", received=date(2026, 3, 4))
+    make_person(session, "boss.fc", role=Role.MANAGER)
+    make_person(session, "rep.fc", role=Role.SALES)
+    session.flush()
+
+    sign_in(client, "rep.fc")
+    assert client.get("/credit/forecast").status_code == 403
+    client.post("/sign-out", data={"csrf_token": csrf_of(client.get("/account").text)})
+    sign_in(client, "boss.fc")
+    page = client.get("/credit/forecast", params={"as_of": "2026-03-10"})
+    assert page.status_code == 200
+    table = page.text[page.text.index('data-testid="cash-forecast"') :]
+    assert "2026-03-02" in table
+    assert "2026-03-09" in table
+    assert "¥1,200.00" in table or "CN¥1,200.00" in table  # the first week has passed
+    api = client.get("/api/v1/credit/cash-forecast", params={"as_of": "2026-03-10"}).json()
+    assert api["made_on"] == "2026-03-01"
+    assert [(w["expected"], w["received"]) for w in api["weeks"]] == [
+        ("5000.00", "1200.00"),
+        ("7000.00", None),
+    ]

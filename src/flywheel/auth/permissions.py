@@ -27,6 +27,7 @@ class Permission(StrEnum):
     VIEW_AR_ANALYTICS = "view_ar_analytics"  # aging, DSO/CEI (a sales rep: of his own book)
     APPROVE_CREDIT_LIMITS = "approve_credit_limits"  # the credit limit review queue
     OVERRIDE_CREDIT_HOLD = "override_credit_hold"  # let an order or invoice past a credit check
+    VIEW_CASH_FORECAST = "view_cash_forecast"  # company-wide, so not a sales rep's
 
 
 _A, _M, _S, _C, _F = Role.ADMIN, Role.MANAGER, Role.SALES, Role.COLLECTOR, Role.FINANCE
@@ -44,6 +45,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.APPROVE_CREDIT_LIMITS: frozenset({_A, _F}),
     # The credit controller (collector role) and finance decide; sales asks them.
     Permission.OVERRIDE_CREDIT_HOLD: frozenset({_A, _C, _F}),
+    Permission.VIEW_CASH_FORECAST: frozenset({_A, _M, _C, _F}),
 }
 
 

@@ -10,8 +10,15 @@ from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
-from flywheel.credit import limits, service
-from flywheel.credit.schemas import CreditOut, LimitDecision, LimitReviewOut, LimitReviewPage
+from flywheel.credit import limits, predictions, service
+from flywheel.credit.schemas import (
+    CashForecastOut,
+    CreditOut,
+    ForecastWeekOut,
+    LimitDecision,
+    LimitReviewOut,
+    LimitReviewPage,
+)
 from flywheel.customers import service as customers
 from flywheel.errors import NotFound
 from flywheel.models.credit import CreditLimitReview
@@ -49,6 +56,7 @@ def customer_credit(
 
 
 ApproveLimits = Annotated[Actor, Depends(require(Permission.APPROVE_CREDIT_LIMITS))]
+ViewForecast = Annotated[Actor, Depends(require(Permission.VIEW_CASH_FORECAST))]
 
 
 @router.get(
@@ -117,3 +125,34 @@ def _review_out(session: Session, review: CreditLimitReview) -> LimitReviewOut:
     customer = session.get(Customer, review.customer_id)
     assert customer is not None  # the foreign key
     return LimitReviewOut.of(review, customer)
+
+
+@router.get(
+    "/credit/cash-forecast",
+    response_model=CashForecastOut,
+    summary="Expected receipts per week for 13 weeks",
+    tags=["credit"],
+)
+def cash_forecast(
+    session: SessionDep,
+    actor: ViewForecast,
+    as_of: Annotated[
+        date | None, Query(description="The newest forecast made on or before.")
+    ] = None,
+) -> CashForecastOut:
+    """From the predicted payment day of every open installment; the band shifts those days by
+    the model's 10th and 90th percentile errors. Past weeks carry what was received."""
+    made, weeks = predictions.forecast(session, as_of=as_of or today())
+    return CashForecastOut(
+        made_on=made,
+        weeks=[
+            ForecastWeekOut(
+                week_start=w.week_start,
+                expected=f"{w.expected:.2f}",
+                low=f"{w.low:.2f}",
+                high=f"{w.high:.2f}",
+                received=None if w.actual is None else f"{w.actual:.2f}",
+            )
+            for w in weeks
+        ],
+    )

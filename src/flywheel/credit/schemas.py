@@ -107,3 +107,16 @@ class LimitDecision(BaseModel):
         ),
     ] = None
     note: Annotated[str | None, Field(max_length=500)] = None
+
+
+class ForecastWeekOut(BaseModel):
+    week_start: date
+    expected: str
+    low: str
+    high: str
+    received: str | None = Field(description="Payments received in the week, once it has passed.")
+
+
+class CashForecastOut(BaseModel):
+    made_on: date | None = Field(description="The daily cycle that made it; null before any.")
+    weeks: list[ForecastWeekOut]

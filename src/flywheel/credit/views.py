@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
-from flywheel.credit import labels, limits, service
+from flywheel.config import get_settings
+from flywheel.credit import labels, limits, predictions, service
 from flywheel.errors import FlywheelError
 from flywheel.kit import i18n
 from flywheel.kit.i18n import N_
@@ -29,6 +30,7 @@ router = APIRouter()
 
 SPARK_WIDTH, SPARK_HEIGHT = 240, 48
 SHOWN_REASONS = 6
+SHOWN_PREDICTIONS = 5
 
 
 def sparkline(history: list[tuple[date, int, str]]) -> dict[str, Any] | None:
@@ -68,8 +70,12 @@ def _load(session: Session, actor: Actor, customer: Customer, as_of: date) -> di
         for r in view.reasons
         if r.points != 0
     ][:SHOWN_REASONS]
+    expected = sorted(
+        predictions.predictions_of(session, customer.id).values(), key=lambda p: p.predicted_on
+    )[:SHOWN_PREDICTIONS]
     return {
         "view": view,
+        "predictions": expected,
         "reasons": reasons,
         "meaning": labels.GRADE_MEANINGS.get(view.grade, ""),
         "model": labels.MODEL_LABELS.get(view.model, view.model),
@@ -170,3 +176,34 @@ def decide_review(
     else:
         flash(request, _("Proposal for %(code)s rejected; its limit stays.", code=code))
     return redirect("/credit/reviews")
+
+
+# ---------------------------------------------------------------- the cash forecast
+
+ViewForecast = Annotated[Actor, Depends(require(Permission.VIEW_CASH_FORECAST))]
+
+
+@router.get("/credit/forecast", response_class=HTMLResponse, include_in_schema=False)
+def cash_forecast(
+    request: Request,
+    session: SessionDep,
+    actor: ViewForecast,
+    as_of: Annotated[date | None, Query()] = None,
+) -> Response:
+    """Expected receipts per week for 13 weeks, with the band, and what came in."""
+    day = as_of or today()
+    made, weeks = predictions.forecast(session, as_of=day)
+    peak = max((float(w.high) for w in weeks), default=0.0) or 1.0
+    return render(
+        request,
+        "credit/forecast.html",
+        {
+            "made": made,
+            "weeks": weeks,
+            "as_of": day,
+            "peak": peak,
+            "total": sum((w.expected for w in weeks), Decimal("0.00")),
+            "currency": get_settings().base_currency,
+        },
+        actor=actor,
+    )
