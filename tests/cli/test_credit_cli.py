@@ -132,9 +132,16 @@ def test_train_then_run_predicts_open_items_and_forecasts_13_weeks(
     assert report["n_train"] > 0
     assert set(report["backtest"]["baselines"]) == {"customer_median", "customer_mean", "due_date"}
     assert (tmp_path / "models" / "payment_model.pkl").exists()
+    card = report["scorecard"]
+    # Either trained and validated out of time, or refused with its reason (a small demo may
+    # have nobody going 90 days past due in a window): never silently half-done.
+    assert ("validation" in card and set(card["validation"]) >= {"auc", "ks", "gini", "psi"}) or (
+        card["used"] is False and card["reason"]
+    )
 
     ran = as_json(run("run", "--as-of", "2026-06-30", "--json"))
     assert ran["payments"]["forecast_weeks"] == 13
+    assert ran["credit"]["model"] == ("trained" if card["used"] else "expert")
     engine = create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
         predicted = conn.scalar(text("SELECT count(*) FROM payment_predictions"))

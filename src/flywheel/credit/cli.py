@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from flywheel.auth.actor import CLI
 from flywheel.cli import JsonFlag, console, fail, print_json
 from flywheel.config import get_settings
-from flywheel.credit import limits, predictions, service
+from flywheel.credit import limits, predictions, service, trained
 from flywheel.credit.schemas import LimitReviewOut
 from flywheel.db import unit_of_work
-from flywheel.errors import FlywheelError
+from flywheel.errors import FlywheelError, NotEnoughData
 from flywheel.models.credit import CreditScore
 from flywheel.models.customers import Customer
 
@@ -43,7 +43,9 @@ def run(as_of: AsOf = None, json_output: JsonFlag = False) -> None:
         settings = get_settings()
         card = service.load_scorecard(settings.credit_scorecard)
         with unit_of_work() as session:
-            result = service.score_all(session, as_of=day, card=card)
+            result = service.score_all(
+                session, as_of=day, card=card, trained_card=trained.load_card(settings.model_dir)
+            )
             predicted = predictions.predict(session, as_of=day, model_dir=settings.model_dir)
     except FlywheelError as exc:
         raise fail(exc, as_json=json_output) from exc
@@ -269,13 +271,28 @@ def _decide(
 
 @app.command("train")
 def train(as_of: AsOf = None, json_output: JsonFlag = False) -> None:
-    """Train the payment-date model on the paid installments up to the day, backtest it on
-    the last 180 days against the naive baselines, and keep it for `flywheel run`."""
+    """Train the payment-date model (backtested on the last 180 days against the naive
+    baselines) and a credit scorecard (validated out of time; used instead of the expert card
+    only when it reaches the minimums), and keep both for `flywheel run`."""
     day = _day(as_of)
     settings = get_settings()
+    card: dict[str, Any] | None
     try:
         with unit_of_work() as session:
             result = predictions.train(session, as_of=day, model_dir=settings.model_dir)
+            try:
+                learnt = service.train_scorecard(session, as_of=day, model_dir=settings.model_dir)
+                card = {
+                    "used": learnt.card.passed,
+                    "validation": {k: round(v, 4) for k, v in learnt.card.metrics.items()},
+                    "minimums": trained.MINIMUMS,
+                    "n_train": learnt.n_train,
+                    "n_test": learnt.n_test,
+                    "bad_rate_train": round(learnt.bad_rate_train, 4),
+                    "grades": [list(g) for g in learnt.card.grade_bounds[:-1]],
+                }
+            except NotEnoughData as exc:
+                card = {"used": False, "reason": exc.message}
     except FlywheelError as exc:
         raise fail(exc, as_json=json_output) from exc
     payload = {
@@ -291,10 +308,24 @@ def train(as_of: AsOf = None, json_output: JsonFlag = False) -> None:
             "improvement_over_best_baseline": round(result.improvement_over_best_baseline, 4),
         },
         "seconds": {k: round(v, 2) for k, v in result.seconds.items()},
+        "scorecard": card,
     }
     if json_output:
         print_json(payload)
         return
+    if card and card.get("validation"):
+        v = card["validation"]
+        console.print(
+            f"[green]credit scorecard[/] trained on {card['n_train']:,} customer-months; out of "
+            f"time on {card['n_test']:,}: AUC {v['auc']:.3f}, KS {v['ks']:.3f}, PSI {v['psi']:.3f}"
+            + (
+                " — used from now on"
+                if card["used"]
+                else " — below the minimums: the expert card stays"
+            )
+        )
+    elif card:
+        console.print(f"[yellow]credit scorecard[/] not trained: {card['reason']}")
     console.print(
         f"[green]payment-date model[/] trained on {result.n_train:,} paid installments, kept in "
         f"{result.path}; backtest on {result.n_test:,}: MAE {result.mae_days:.2f} days "

@@ -26,7 +26,7 @@ from flywheel.analytics.credit_expert import (
 )
 from flywheel.audit import service as audit
 from flywheel.auth.actor import Actor
-from flywheel.credit import limits
+from flywheel.credit import limits, trained
 from flywheel.errors import ValidationFailed
 from flywheel.models.base import utcnow
 from flywheel.models.credit import CreditScore
@@ -38,6 +38,7 @@ from flywheel.receivables.ledger_columns import EPOCH, read_ledger
 # day, so the read has it).
 HISTORY_DAYS = 365
 EXPERT = "expert"
+TRAINED = "trained"
 _WRITE_CHUNK = 5000
 
 
@@ -77,6 +78,7 @@ def score_all(
     *,
     as_of: date,
     card: ExpertScorecard = DEFAULT_SCORECARD,
+    trained_card: trained.TrainedCard | None = None,
     actor: Actor | None = None,
 ) -> ScoreRun:
     """Score every customer as of ``as_of`` and store the day's snapshot (replacing one already
@@ -103,10 +105,7 @@ def score_all(
         open_amount=open_amount,
         settled_day=settled,
     )
-    first_known = np.array(
-        [(known[int(cid)] - EPOCH).days if known.get(int(cid)) else NO_DAY for cid in customers.id],
-        dtype=np.int64,
-    )
+    first_known = _first_known(known, customers.id)
     facts = CustomerFacts(
         first_known_day=first_known,
         # Credit limits and the collections capability (disputes, promises) are not built
@@ -116,28 +115,37 @@ def score_all(
         broken_promises=np.full(n, np.nan),
     )
     factors = payment_factors(history, facts, as_of_day=as_of_day, n_customers=n)
-    scored = score_customers(card, factors)
+    if trained_card is not None:
+        score_array, grade_array, point_matrix, (names_list, value_matrix) = trained.score_with(
+            trained_card, factors
+        )
+        model_name = TRAINED
+    else:
+        scored = score_customers(card, factors)
+        score_array, grade_array, point_matrix = scored.scores, scored.grades, scored.points
+        names_list, value_matrix = list(scored.factor_names), scored.values
+        model_name = EXPERT
     seconds["compute"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     previous = _previous_grades(session, as_of)
     session.execute(delete(CreditScore).where(CreditScore.as_of == as_of))
     seconds["write_previous"] = time.perf_counter() - clock
-    grades = scored.grades.tolist()
-    scores = scored.scores.tolist()
+    grades = grade_array.tolist()
+    scores = score_array.tolist()
     # Each row's reasons, largest effect first: one argsort for every customer at once.
-    order = np.argsort(-np.abs(scored.points), axis=1, kind="stable")
-    names = np.asarray(scored.factor_names, dtype=object)
+    order = np.argsort(-np.abs(point_matrix), axis=1, kind="stable")
+    names = np.asarray(names_list, dtype=object)
     ordered_names = names[order].tolist()
-    ordered_points = np.take_along_axis(scored.points, order, axis=1).tolist()
-    values = np.take_along_axis(scored.values, order, axis=1)
+    ordered_points = np.take_along_axis(point_matrix, order, axis=1).tolist()
+    values = np.take_along_axis(value_matrix, order, axis=1)
     rounded = np.round(values, 4).astype(object)
     rounded[np.isnan(values)] = None
     ordered_values = rounded.tolist()
     # The day, the model and the time are the same for every row: bound once per statement,
     # not converted again for each of 100,000 rows.
     statement = insert(cast(Table, CreditScore.__table__)).values(
-        as_of=as_of, model=EXPERT, computed_at=utcnow()
+        as_of=as_of, model=model_name, computed_at=utcnow()
     )
     rows: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
@@ -185,10 +193,35 @@ def score_all(
         customers=n,
         grades=dict(sorted(Counter(grades).items())),
         grade_changes=len(changes),
+        model=model_name,
         limit_reviews_proposed=proposals.proposed,
         limit_reviews_refreshed=proposals.updated,
         seconds=seconds,
     )
+
+
+def _first_known(known: dict[int, date], ids: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Days since 1970 each customer (row) was first known, from its created-on date."""
+    return np.array(
+        [(known[int(cid)] - EPOCH).days if known.get(int(cid)) else NO_DAY for cid in ids],
+        dtype=np.int64,
+    )
+
+
+def train_scorecard(session: Session, *, as_of: date, model_dir: Path) -> trained.CardTraining:
+    """Learn a scorecard from the history up to ``as_of`` and keep it (used by the daily cycle
+    only if its out-of-time validation passed)."""
+    clock = time.perf_counter()
+    ledger = read_ledger(
+        session, as_of=as_of, since=as_of - timedelta(days=trained.history_days_needed())
+    )
+    known = dict(session.execute(select(Customer.id, Customer.created_on)).all())
+    read = time.perf_counter() - clock
+    result = trained.train_card(
+        ledger, _first_known(known, ledger.customers.id), as_of=as_of, model_dir=model_dir
+    )
+    result.seconds["read"] = read
+    return result
 
 
 def _previous_grades(session: Session, as_of: date) -> dict[int, tuple[str, int, str]]:
