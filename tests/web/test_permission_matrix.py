@@ -256,6 +256,16 @@ API_ROUTES = [
         "/api/v1/credit-notes/{credit_note}",
         scope=NOT_FOUND,
     ),
+    # receivables analytics
+    Row("GET", "/api/v1/ar/aging", P.VIEW_AR_ANALYTICS, "/api/v1/ar/aging"),
+    Row(
+        "GET",
+        "/api/v1/ar/aging/installments",
+        P.VIEW_AR_ANALYTICS,
+        "/api/v1/ar/aging/installments?by=customer&group={customer}",
+        scope=LEFT_OUT,
+    ),
+    Row("GET", "/api/v1/ar/kpis", P.VIEW_AR_ANALYTICS, "/api/v1/ar/kpis"),
     # imports
     Row("GET", "/api/v1/imports", P.IMPORT_DATA, "/api/v1/imports"),
     Row("GET", "/api/v1/imports/{batch_id}", P.IMPORT_DATA, "/api/v1/imports/{batch}"),
@@ -318,6 +328,14 @@ PAGE_ROUTES = [
         P.ISSUE_CREDIT_NOTES,
         "/invoices/{invoice}/credit-notes/new",
         scope=NOT_FOUND,
+    ),
+    Row("GET", "/ar", P.VIEW_AR_ANALYTICS, "/ar"),
+    Row("GET", "/ar/kpis", P.VIEW_AR_ANALYTICS, "/ar/kpis"),
+    Row(
+        "GET",
+        "/ar/aging/installments",
+        P.VIEW_AR_ANALYTICS,
+        "/ar/aging/installments?by=customer&group={customer}",
     ),
     Row("GET", "/payments/new", P.RECORD_PAYMENTS, "/payments/new"),
     Row("GET", "/payments/customers", P.RECORD_PAYMENTS, "/payments/customers?q={customer}"),
