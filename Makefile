@@ -82,6 +82,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_demo.py --customers 100000 --years 3
 	$(BIN)/python benchmarks/bench_import.py --rows 1000000
 	$(BIN)/python benchmarks/bench_web.py
+	$(BIN)/python benchmarks/bench_ar.py --customers 100000 --reuse
+	$(BIN)/python benchmarks/bench_scorecard.py
+	$(BIN)/python benchmarks/bench_payments.py --customers 10000
+	$(BIN)/python benchmarks/bench_credit.py --reuse
 
 ## Extract the translatable strings and update the catalogs (then translate the new entries).
 LOCALE_DIR := src/flywheel/locale

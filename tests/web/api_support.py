@@ -24,11 +24,13 @@ from sqlalchemy.orm import Session
 from flywheel.app import create_app
 from flywheel.auth import tokens
 from flywheel.config import get_settings
+from flywheel.credit import service as credit
 from flywheel.customers import service as customers
 from flywheel.customers.schemas import TouchpointIn
 from flywheel.importers import service as importers
 from flywheel.models import Base
 from flywheel.models.audit import AuditEvent
+from flywheel.models.credit import CreditLimitReview
 from flywheel.models.enums import Role, TouchpointKind
 from flywheel.models.receivables import Allocation
 from flywheel.models.users import User
@@ -102,6 +104,7 @@ class World:
     own: Book  # the rep's
     other: Book  # the rival's
     batch: int  # an import batch with one rejected row
+    review: int  # a pending credit limit review of the rep's account
 
 
 def make_book(session: Session, prefix: str, owner: User) -> Book:
@@ -199,8 +202,27 @@ def make_world(session: Session) -> World:
     )
     assert result.batch_id is not None
     assert result.rejected == 1
+    # Every account has a credit score; the rep's waits for a credit limit decision.
+    credit.score_all(session, as_of=date(2026, 6, 30))
+    review = CreditLimitReview(
+        customer_id=customers.get_customer_by_code(session, own.customer, actor=TESTER).id,
+        proposed_on=date(2026, 6, 30),
+        grade="B",
+        currency="CNY",
+        recommended_limit=Decimal("20000.00"),
+        monthly_invoiced=Decimal("8000.00"),
+        terms_days=30,
+    )
+    session.add(review)
     session.flush()
-    return World(users=users, headers=headers, own=own, other=other, batch=result.batch_id)
+    return World(
+        users=users,
+        headers=headers,
+        own=own,
+        other=other,
+        batch=result.batch_id,
+        review=review.id,
+    )
 
 
 @dataclass

@@ -266,6 +266,37 @@ API_ROUTES = [
         scope=LEFT_OUT,
     ),
     Row("GET", "/api/v1/ar/kpis", P.VIEW_AR_ANALYTICS, "/api/v1/ar/kpis"),
+    # credit
+    Row(
+        "GET",
+        "/api/v1/customers/{code}/credit",
+        None,
+        "/api/v1/customers/{customer}/credit?as_of=2026-07-01",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "GET",
+        "/api/v1/credit/limit-reviews",
+        P.APPROVE_CREDIT_LIMITS,
+        "/api/v1/credit/limit-reviews",
+    ),
+    Row(
+        "POST",
+        "/api/v1/credit/limit-reviews/{review_id}/approve",
+        P.APPROVE_CREDIT_LIMITS,
+        "/api/v1/credit/limit-reviews/{review}/approve",
+        body=_json(note="matrix"),
+    ),
+    Row(
+        "POST",
+        "/api/v1/credit/limit-reviews/{review_id}/reject",
+        P.APPROVE_CREDIT_LIMITS,
+        "/api/v1/credit/limit-reviews/{review}/reject",
+        body=_json(note="matrix"),
+    ),
+    Row(
+        "GET", "/api/v1/credit/cash-forecast", P.VIEW_CASH_FORECAST, "/api/v1/credit/cash-forecast"
+    ),
     # imports
     Row("GET", "/api/v1/imports", P.IMPORT_DATA, "/api/v1/imports"),
     Row("GET", "/api/v1/imports/{batch_id}", P.IMPORT_DATA, "/api/v1/imports/{batch}"),
@@ -330,6 +361,16 @@ PAGE_ROUTES = [
         scope=NOT_FOUND,
     ),
     Row("GET", "/ar", P.VIEW_AR_ANALYTICS, "/ar"),
+    Row("GET", "/credit/reviews", P.APPROVE_CREDIT_LIMITS, "/credit/reviews"),
+    Row(
+        "POST",
+        "/credit/reviews/{review_id}",
+        P.APPROVE_CREDIT_LIMITS,
+        "/credit/reviews/{review}",
+        form=_json(decision="approve", note="matrix"),
+        ok=303,
+    ),
+    Row("GET", "/credit/forecast", P.VIEW_CASH_FORECAST, "/credit/forecast"),
     Row("GET", "/ar/kpis", P.VIEW_AR_ANALYTICS, "/ar/kpis"),
     Row(
         "GET",
@@ -485,7 +526,11 @@ def world(company: Company, session: Session) -> World:
 
 
 def _keys(world: World, book: str) -> Keys:
-    return {**(world.own if book == "own" else world.other).keys(), "batch": world.batch}
+    return {
+        **(world.own if book == "own" else world.other).keys(),
+        "batch": world.batch,
+        "review": world.review,
+    }
 
 
 def _call(client: TestClient, row: Row, keys: Keys, headers: dict[str, str]) -> Any:

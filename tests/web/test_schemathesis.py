@@ -68,6 +68,7 @@ def existing_records(world: World, path: str) -> dict[str, Any]:
         "reference": own.payment,
         "allocation_id": own.allocation,
         "batch_id": world.batch,
+        "review_id": world.review,
         "entity": "customers",
         "username": "viewer",
     }
@@ -85,6 +86,25 @@ def valid_requests(world: World) -> dict[str, dict[str, Any]]:
     }
     return {
         "GET /api/v1/customers": {"query": {"search": own.customer}},
+        "GET /api/v1/ar/aging": {"query": {"as_of": "2026-05-01", "by": "customer"}},
+        "GET /api/v1/ar/aging/installments": {
+            "query": {"as_of": "2026-05-01", "group": own.customer}
+        },
+        "GET /api/v1/ar/kpis": {"query": {"as_of": "2026-05-01", "months": 3}},
+        "GET /api/v1/customers/{code}/credit": {
+            "path_parameters": {"code": own.customer},
+            "query": {"as_of": "2026-07-01"},
+        },
+        "GET /api/v1/credit/limit-reviews": {"query": {"grade": "B"}},
+        "POST /api/v1/credit/limit-reviews/{review_id}/approve": {
+            "path_parameters": {"review_id": world.review},
+            "body": {"limit": "18000.00", "note": "agreed"},
+        },
+        "POST /api/v1/credit/limit-reviews/{review_id}/reject": {
+            "path_parameters": {"review_id": world.review},
+            "body": {"note": "not now"},
+        },
+        "GET /api/v1/credit/cash-forecast": {},
         "POST /api/v1/customers": {"body": {"code": "NEW-1", "name": "新客户", "owner": "rep"}},
         "GET /api/v1/customers/{code}": {"path_parameters": {"code": own.customer}},
         "PATCH /api/v1/customers/{code}": {

@@ -73,6 +73,8 @@ class Installment(Base):
         ),
         Index("ix_installments_customer_due", "customer_id", "due_date"),
         Index("ix_installments_invoice_sequence", "invoice_id", "sequence", unique=True),
+        # A past day's aging and the KPIs read what was settled or applied after that day.
+        Index("ix_installments_settled_on", "settled_on"),
         # Nine installments in ten are settled; what is still open (balances, the 360's open
         # items, aging as of today) is read through this much smaller index.
         Index(
@@ -163,7 +165,7 @@ class Allocation(Base):
     )
     invoice_id: Mapped[int] = mapped_column(BigId, ForeignKey("invoices.id"), index=True)
     amount: Mapped[Decimal]
-    applied_on: Mapped[date] = mapped_column(Date)
+    applied_on: Mapped[date] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
