@@ -27,7 +27,9 @@ app = typer.Typer(
 MapOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--map", "-m", help="COLUMN=field, when a column's name is not recognised. Repeatable."
+        "--map",
+        "-m",
+        help="COLUMN=field, when a column's name is not recognised; COLUMN= (nothing after the =) leaves a column out. Repeatable.",
     ),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Check and report, write nothing.")]
