@@ -283,3 +283,30 @@ def test_bad_buckets_and_bucket_name_their_field(session: Session) -> None:
 
     assert bad_edges.value.details["field"] == "buckets"
     assert bad_bucket.value.details["field"] == "bucket"
+
+
+def test_aging_by_credit_grade_uses_the_newest_snapshot(session: Session, book: Book) -> None:
+    # Given a credit snapshot that grades c1 and c2 (c3 was never scored),
+    from flywheel.models.credit import CreditScore
+
+    for customer, grade in ((book.c1, "A"), (book.c2, "D")):
+        session.add(
+            CreditScore(
+                customer_id=customer.id,
+                as_of=date(2026, 6, 1),
+                score=600,
+                grade=grade,
+                model="expert",
+                factors=[],
+            )
+        )
+    session.flush()
+
+    result = report(session, by="grade")
+
+    assert [(r.key, r.total) for r in result.rows] == [
+        ("D", d("900.00")),
+        ("", d("600.00")),
+        ("A", d("600.00")),
+    ]
+    assert result.totals.total == d("2100.00")

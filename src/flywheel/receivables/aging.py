@@ -118,6 +118,13 @@ def _by_tier(_session: Session, customers: CustomerColumns) -> Grouping:
     return Grouping.from_values(list(customers.tier))
 
 
+def _by_grade(session: Session, customers: CustomerColumns) -> Grouping:
+    # The grade of the newest credit snapshot; accounts never scored fall into NO_GROUP.
+    from flywheel.credit.service import grades_of
+
+    return Grouping.from_mapping(customers, grades_of(session, as_of=date.max))
+
+
 def _owner_is(key: str) -> ColumnElement[bool]:
     if key == NO_GROUP:
         return Customer.owner_id.is_(None)
@@ -134,6 +141,7 @@ DIMENSIONS: dict[str, Dimension] = {
     "owner": Dimension("owner", _by_owner, _owner_is),
     "region": Dimension("region", _by_region),
     "tier": Dimension("tier", _by_tier),
+    "grade": Dimension("grade", _by_grade),
 }
 
 

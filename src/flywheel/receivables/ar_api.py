@@ -30,6 +30,7 @@ class AgingBy(StrEnum):
     OWNER = "owner"
     REGION = "region"
     TIER = "tier"
+    GRADE = "grade"
 
 
 class SortOrder(StrEnum):

@@ -40,6 +40,7 @@ DIMENSION_LABELS: dict[str, str] = {
     "owner": N_("Owner"),
     "region": N_("Region"),
     "tier": N_("Tier"),
+    "grade": N_("Credit grade"),
 }
 TIER_LABELS: dict[str, str] = {
     Tier.KEY: N_("Key"),
