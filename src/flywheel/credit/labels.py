@@ -45,8 +45,9 @@ def factor_value(factor: str, value: float | None) -> str:
     if factor in ("days_beyond_terms", "worst_days_overdue"):
         return i18n.gettext("%(days)s days", days=i18n.number(value, decimals=0))
     if factor == "days_beyond_terms_trend":
-        sign = "+" if value > 0 else ""
-        return i18n.gettext("%(days)s days", days=sign + i18n.number(value, decimals=0))
+        whole = round(value) or 0  # never "-0"
+        sign = "+" if whole > 0 else ""
+        return i18n.gettext("%(days)s days", days=sign + i18n.number(whole, decimals=0))
     if factor == "tenure_months":
         return i18n.gettext("%(months)s months", months=i18n.number(value, decimals=0))
     return i18n.number(value, decimals=0)
