@@ -1051,7 +1051,8 @@ def test_a_loader_with_nothing_to_show_leaves_the_slot_empty(
 
     page = client.get("/customers/ACC-1").text
 
-    assert "panel-slot" not in page
+    assert 'data-slot="loyalty"' not in page
+    assert "tests.nothing" not in page
 
 
 def test_the_registry_refuses_unknown_slots_and_taken_names(registered: list[str]) -> None:
