@@ -109,3 +109,28 @@ def test_an_invalid_scorecard_file_is_refused_with_its_reason(tmp_path: Path) ->
     with pytest.raises(ValidationFailed, match="not valid"):
         service.load_scorecard(card)
     assert service.load_scorecard(None) is DEFAULT_SCORECARD
+
+
+def test_an_approved_limit_feeds_the_utilisation_factor(session: Session) -> None:
+    from decimal import Decimal
+
+    from flywheel.models.credit import CreditLimit
+
+    customer = make_customer(session, created_on=date(2024, 1, 1))
+    make_invoice(
+        session, customer=customer, amount="9000.00", issued=date(2026, 4, 1), due=date(2026, 5, 1)
+    )
+    session.add(
+        CreditLimit(
+            customer_id=customer.id,
+            amount=Decimal("10000.00"),
+            currency="CNY",
+            approved_on=date(2026, 1, 1),
+        )
+    )
+    session.flush()
+
+    service.score_all(session, as_of=date(2026, 4, 15))
+
+    reasons = {f: (v, p) for f, v, p in scores_on(session, date(2026, 4, 15))[customer.id].factors}
+    assert reasons["limit_utilisation"] == (0.9, -10)  # 9,000 open of 10,000: the 0.80–1.00 band

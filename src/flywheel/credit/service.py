@@ -29,7 +29,7 @@ from flywheel.auth.actor import Actor
 from flywheel.credit import limits, trained
 from flywheel.errors import ValidationFailed
 from flywheel.models.base import utcnow
-from flywheel.models.credit import CreditScore
+from flywheel.models.credit import CreditLimit, CreditScore
 from flywheel.models.customers import Customer
 from flywheel.receivables.ledger_columns import EPOCH, read_ledger
 
@@ -106,11 +106,16 @@ def score_all(
         settled_day=settled,
     )
     first_known = _first_known(known, customers.id)
+    # Approved limits in cents, like the ledger's amounts; NaN where a customer has none.
+    limits_of = dict(session.execute(select(CreditLimit.customer_id, CreditLimit.amount)).all())
+    credit_limit = np.array(
+        [float(limits_of[c]) * 100 if c in limits_of else np.nan for c in customers.id.tolist()]
+    )
     facts = CustomerFacts(
         first_known_day=first_known,
-        # Credit limits and the collections capability (disputes, promises) are not built
-        # yet: those factors are missing for everyone and score their missing points.
-        credit_limit=np.full(n, np.nan),
+        credit_limit=credit_limit,
+        # The collections capability (disputes, promises to pay) is not built yet: those
+        # factors are missing for everyone and score their missing points.
         open_disputes=np.full(n, np.nan),
         broken_promises=np.full(n, np.nan),
     )
