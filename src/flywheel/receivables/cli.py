@@ -44,7 +44,11 @@ def _days(value: float | None) -> str:
 def aging_command(
     as_of: AsOf = None,
     by: Annotated[
-        str, typer.Option("--by", help="Group by customer, owner, region, tier or grade (the newest credit score).")
+        str,
+        typer.Option(
+            "--by",
+            help="Group by customer, owner, region, tier or grade (the newest credit score).",
+        ),
     ] = "customer",
     buckets: Annotated[
         str,
