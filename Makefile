@@ -36,11 +36,14 @@ install: $(STAMP)
 ## Front-end assets only (npm ci when package-lock.json changed, then the copy).
 assets: $(VENDOR_MANIFEST)
 
-## Build a demo company on SQLite (./flywheel.db), then serve it on http://127.0.0.1:$(PORT)/.
+## Build a demo company on SQLite (./flywheel.db), train its models and run the daily cycle
+## (credit grades, limits, payment predictions), then serve it on http://127.0.0.1:$(PORT)/.
 PORT ?= 8000
 demo: $(STAMP)
 	$(BIN)/flywheel init
 	$(BIN)/flywheel demo --customers $(DEMO_CUSTOMERS) --replace
+	$(BIN)/flywheel credit train
+	$(BIN)/flywheel run
 	$(BIN)/flywheel status
 	@echo "Open http://127.0.0.1:$(PORT)/ and sign in with a demo user above (Ctrl-C stops the server)."
 	$(BIN)/flywheel serve --port $(PORT)
