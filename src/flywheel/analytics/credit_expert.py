@@ -81,6 +81,12 @@ class InstallmentHistory:
 NO_DAY = np.iinfo(np.int64).max
 
 
+def day_numbers(days: npt.NDArray[np.datetime64]) -> IntArray:
+    """``datetime64`` days → days since 1970-01-01; NaT → ``NO_DAY``."""
+    as_int = days.astype("datetime64[D]").astype(np.int64)
+    return np.where(np.isnat(days), NO_DAY, as_int).astype(np.int64)
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerFacts:
     """What the ledger does not hold, per customer row; NaN where unknown."""

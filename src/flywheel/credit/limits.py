@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, cast
 
 import numpy as np
@@ -18,6 +18,7 @@ from flywheel.auth import permissions
 from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
 from flywheel.errors import Conflict, CreditHold, NotFound, ValidationFailed
+from flywheel.kit.money import CENT, from_float
 from flywheel.models.base import utcnow
 from flywheel.models.credit import CreditLimit, CreditLimitReview, CreditScore
 from flywheel.models.customers import Customer
@@ -28,17 +29,12 @@ from flywheel.receivables.ledger_columns import LedgerColumns
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 HOLD_GRADES = frozenset({"E"})
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
 class ProposalRun:
     proposed: int
     updated: int
-
-
-def _money(value: float) -> Decimal:
-    return Decimal(repr(float(value))).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def propose(
@@ -92,9 +88,9 @@ def propose(
         values = {
             "proposed_on": as_of,
             "grade": grades[row],
-            "current_limit": None if np.isnan(current[row]) else _money(current[row]),
-            "recommended_limit": _money(recommended[row]),
-            "monthly_invoiced": _money(monthly[row]),
+            "current_limit": None if np.isnan(current[row]) else from_float(current[row]),
+            "recommended_limit": from_float(recommended[row]),
+            "monthly_invoiced": from_float(monthly[row]),
             "terms_days": round(float(terms_days[row])),
         }
         if customer_id in pending:

@@ -13,7 +13,7 @@ import pickle
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,6 +22,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from flywheel.errors import NotEnoughData
+from flywheel.kit.money import CENT, from_float
 from flywheel.models.credit import CashForecast, PaymentPrediction
 from flywheel.models.enums import InvoiceStatus
 from flywheel.models.receivables import Installment, Invoice, Payment
@@ -31,7 +32,6 @@ HISTORY_YEARS = 3
 BACKTEST_DAYS = 180  # the backtest tests on the installments issued in the last 180 days
 WEEKS = 13
 BAND = (0.10, 0.90)  # the band: the 10th and 90th percentiles of the model's errors
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,10 +259,6 @@ def predict(session: Session, *, as_of: date, model_dir: Path) -> PredictResult 
     return PredictResult(predicted=len(ids), weeks=len(weeks), seconds=seconds)
 
 
-def _cents(value: float) -> Decimal:
-    return Decimal(repr(float(value))).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def weekly_forecast(
     predicted: np.ndarray[Any, Any],
     amounts: np.ndarray[Any, Any],
@@ -290,7 +286,12 @@ def weekly_forecast(
     low = np.minimum.reduce([expected, *shifted])
     high = np.maximum.reduce([expected, *shifted])
     return [
-        (as_of + timedelta(days=1 + 7 * w), _cents(expected[w]), _cents(low[w]), _cents(high[w]))
+        (
+            as_of + timedelta(days=1 + 7 * w),
+            from_float(expected[w]),
+            from_float(low[w]),
+            from_float(high[w]),
+        )
         for w in range(WEEKS)
     ]
 

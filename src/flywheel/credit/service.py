@@ -21,6 +21,7 @@ from flywheel.analytics.credit_expert import (
     CustomerFacts,
     ExpertScorecard,
     InstallmentHistory,
+    day_numbers,
     payment_factors,
     score_customers,
 )
@@ -67,12 +68,6 @@ def load_scorecard(path: Path | None) -> ExpertScorecard:
         raise ValidationFailed(f"the credit scorecard {path} is not valid: {exc}") from exc
 
 
-def _day_numbers(days: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """datetime64[D] → days since 1970 (NaT → NO_DAY)."""
-    as_int = days.astype("datetime64[D]").astype(np.int64)
-    return np.where(np.isnat(days), NO_DAY, as_int).astype(np.int64)
-
-
 def score_all(
     session: Session,
     *,
@@ -94,13 +89,13 @@ def score_all(
     clock = time.perf_counter()
     as_of_day = (as_of - EPOCH).days
     inst = ledger.installments
-    settled = _day_numbers(inst.settled_day)
+    settled = day_numbers(inst.settled_day)
     open_amount = ledger.open_on(as_of).astype(np.float64)
     # Settled after as_of: still open on the day the score is for.
     settled = np.where((settled > as_of_day) | (open_amount > 0), NO_DAY, settled)
     history = InstallmentHistory(
         customer=inst.customer,
-        due_day=_day_numbers(inst.due_day),
+        due_day=day_numbers(inst.due_day),
         amount=inst.amount.astype(np.float64),
         open_amount=open_amount,
         settled_day=settled,

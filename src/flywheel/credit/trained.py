@@ -26,6 +26,7 @@ from flywheel.analytics.credit_expert import (
     NO_DAY,
     CustomerFacts,
     InstallmentHistory,
+    day_numbers,
     payment_factors,
 )
 from flywheel.errors import NotEnoughData
@@ -64,23 +65,18 @@ class CardTraining:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _days(values: Any) -> Any:
-    as_int = values.astype("datetime64[D]").astype(np.int64)
-    return np.where(np.isnat(values), NO_DAY, as_int).astype(np.int64)
-
-
 def factors_on(ledger: LedgerColumns, day: date, first_known: Any) -> dict[str, Any]:
     """The expert factors of every customer of ``ledger`` as they stood on ``day``."""
     inst = ledger.installments
     d = (day - EPOCH).days
-    issued = _days(inst.issue_day) <= d
+    issued = day_numbers(inst.issue_day) <= d
     open_amount = np.where(issued, ledger.open_on(day), 0).astype(np.float64)
-    settled = _days(inst.settled_day)
+    settled = day_numbers(inst.settled_day)
     settled = np.where((settled > d) | (open_amount > 0) | ~issued, NO_DAY, settled)
     keep = issued
     history = InstallmentHistory(
         customer=inst.customer[keep],
-        due_day=_days(inst.due_day)[keep],
+        due_day=day_numbers(inst.due_day)[keep],
         amount=inst.amount[keep].astype(np.float64),
         open_amount=open_amount[keep],
         settled_day=settled[keep],
@@ -111,7 +107,7 @@ def went_bad(ledger: LedgerColumns, day: date, *, until: date) -> Any:
     return np.bincount(inst.customer[still_open], minlength=len(ledger.customers)) > 0
 
 
-def observation_days(as_of: date) -> tuple[date, list[date]]:
+def observationday_numbers(as_of: date) -> tuple[date, list[date]]:
     """(test day, training days oldest first)."""
     test = as_of - timedelta(days=PERFORMANCE_DAYS)
     train = [test - timedelta(days=SNAPSHOT_STEP_DAYS * k) for k in range(TRAIN_SNAPSHOTS, 0, -1)]
@@ -149,7 +145,7 @@ def train_card(
 
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    test_day, train_days = observation_days(as_of)
+    test_day, train_days = observationday_numbers(as_of)
     parts_x, parts_y = [], []
     for day in train_days:
         factors = factors_on(ledger, day, first_known)

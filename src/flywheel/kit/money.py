@@ -30,3 +30,9 @@ def split_evenly(total: Decimal, parts: int) -> list[Decimal]:
 
 def format_money(amount: Decimal, currency: str = "CNY") -> str:
     return f"{currency} {amount:,.2f}"
+
+
+def from_float(value: float) -> Decimal:
+    """An analytics figure (float64) as money: to the cent, half up, via its shortest repr
+    (so 0.1 + 0.2 becomes 0.30, not 0.30000000000000004 rounded)."""
+    return Decimal(repr(float(value))).quantize(CENT, rounding=ROUND_HALF_UP)
