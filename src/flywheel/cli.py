@@ -62,6 +62,8 @@ def root(
 
 def _register() -> None:
     from flywheel.analyze_cli import app as analyze_app
+    from flywheel.collections.cli import app as collections_app
+    from flywheel.collections.worker_cli import worker
     from flywheel.credit.cli import app as credit_app
     from flywheel.credit.cli import run
     from flywheel.customers.cli import app as customers_app
@@ -77,11 +79,13 @@ def _register() -> None:
     app.command("demo")(demo)
     app.command("serve")(serve)
     app.command("run")(run)
+    app.command("worker")(worker)
     app.add_typer(import_app, name="import")
     app.add_typer(customers_app, name="customers")
     app.add_typer(users_app, name="users")
     app.add_typer(ar_app, name="ar")
     app.add_typer(credit_app, name="credit")
+    app.add_typer(collections_app, name="collections")
     app.add_typer(analyze_app, name="analyze")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,24 @@ class AllocationOrder(StrEnum):
 
     OLDEST_DUE = "oldest_due"
     OLDEST_ISSUED = "oldest_issued"
+
+
+class CatchUp(StrEnum):
+    LATEST = "latest"
+    ALL = "all"
+
+
+class SmtpTls(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    SSL = "ssl"
+
+
+class WebhookStyle(StrEnum):
+    WECOM = "wecom"  # {"msgtype": "markdown", "markdown": {"content": …}}
+    DINGTALK = "dingtalk"  # {"msgtype": "markdown", "markdown": {"title": …, "text": …}}
+    FEISHU = "feishu"  # {"msg_type": "text", "content": {"text": …}}
+    JSON = "json"  # Flywheel's own: {"customer": …, "subject": …, "text": …, "items": […]}
 
 
 class Settings(BaseSettings):
@@ -51,6 +70,44 @@ class Settings(BaseSettings):
     # Where `flywheel credit train` keeps the trained payment-date model (one file) that
     # `flywheel run` predicts with. Every web process and worker must see the same file.
     model_dir: Path = Path("flywheel-models")
+
+    # Collections. The daily cycle fires, per open installment, only the latest strategy step
+    # that is due ("latest"), or every missed one after days off ("all").
+    collections_catch_up: CatchUp = CatchUp.LATEST
+    collections_thank_you: bool = Field(
+        default=True, description="Thank an overdue customer who has paid in full."
+    )
+    promise_grace_days: int = Field(default=3, ge=0, le=60)
+    dispute_sla_days: int = Field(default=10, ge=1, le=365)
+    # The largest arrangement (plan or extension) each role may approve, in the base currency;
+    # a role not listed may propose but not approve. JSON, e.g. {"collector": 50000}.
+    arrangement_approval_limits: dict[str, Decimal | None] = Field(
+        default_factory=lambda: {"finance": None, "admin": None, "collector": Decimal("50000")}
+    )
+    # Public address of the web app, for the links in statements ("http://host:8000").
+    public_url: str = "http://127.0.0.1:8000"
+    company_name: str = "Flywheel Demo Co."
+    # Outgoing mail (the outbox worker). No host: e-mails stay in the outbox as pending.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_tls: SmtpTls = SmtpTls.NONE
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "ar@flywheel.local"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # The chat robot the webhook steps post to when a step names no URL of its own, and the JSON
+    # shape it expects.
+    webhook_url: str | None = None
+    webhook_style: WebhookStyle = WebhookStyle.WECOM
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Outbox retries: the n-th failure waits backoff × 2^(n-1) seconds (at most an hour);
+    # after max_attempts the message is dead-lettered.
+    outbox_max_attempts: int = Field(default=6, ge=1, le=50)
+    outbox_backoff_seconds: float = Field(default=30.0, ge=0)
+    # A message claimed by a worker that died is claimed again after this many seconds.
+    outbox_claim_timeout_seconds: int = Field(default=300, ge=10)
+    # The worker runs the daily cycle once a day at this local time (HH:MM, server clock).
+    worker_run_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 @lru_cache(maxsize=1)

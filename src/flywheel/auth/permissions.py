@@ -28,6 +28,12 @@ class Permission(StrEnum):
     APPROVE_CREDIT_LIMITS = "approve_credit_limits"  # the credit limit review queue
     OVERRIDE_CREDIT_HOLD = "override_credit_hold"  # let an order or invoice past a credit check
     VIEW_CASH_FORECAST = "view_cash_forecast"  # company-wide, so not a sales rep's
+    # Log calls, record promises to pay, open disputes, send statements, propose arrangements.
+    WORK_COLLECTIONS = "work_collections"
+    MANAGE_COLLECTION_STRATEGIES = "manage_collection_strategies"  # strategies and templates
+    RESOLVE_DISPUTES = "resolve_disputes"
+    # Approve plans and extensions, up to the role's limit (FLYWHEEL_ARRANGEMENT_APPROVAL_LIMITS).
+    APPROVE_ARRANGEMENTS = "approve_arrangements"
 
 
 _A, _M, _S, _C, _F = Role.ADMIN, Role.MANAGER, Role.SALES, Role.COLLECTOR, Role.FINANCE
@@ -46,6 +52,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     # The credit controller (collector role) and finance decide; sales asks them.
     Permission.OVERRIDE_CREDIT_HOLD: frozenset({_A, _C, _F}),
     Permission.VIEW_CASH_FORECAST: frozenset({_A, _M, _C, _F}),
+    Permission.WORK_COLLECTIONS: frozenset({_A, _M, _S, _C, _F}),
+    Permission.MANAGE_COLLECTION_STRATEGIES: frozenset({_A, _C, _F}),
+    Permission.RESOLVE_DISPUTES: frozenset({_A, _M, _C, _F}),
+    Permission.APPROVE_ARRANGEMENTS: frozenset({_A, _C, _F}),
 }
 
 

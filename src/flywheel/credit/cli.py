@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
+from flywheel import daily
 from flywheel.auth.actor import CLI
 from flywheel.cli import JsonFlag, console, fail, print_json
 from flywheel.config import get_settings
@@ -37,57 +38,42 @@ def _day(value: datetime | None) -> date:
 
 def run(as_of: AsOf = None, json_output: JsonFlag = False) -> None:
     """The daily flywheel cycle: score every customer's credit as of the day and keep the
-    snapshot (running it again for the same day replaces that day's snapshot)."""
+    snapshot (running it again for the same day replaces that day's snapshot), predict payment
+    dates, and run the collection strategies (idempotent: a second run the same day creates no
+    new action and sends nothing new)."""
     day = _day(as_of)
     try:
-        settings = get_settings()
-        card = service.load_scorecard(settings.credit_scorecard)
-        with unit_of_work() as session:
-            result = service.score_all(
-                session, as_of=day, card=card, trained_card=trained.load_card(settings.model_dir)
-            )
-            predicted = predictions.predict(session, as_of=day, model_dir=settings.model_dir)
+        payload = daily.run_daily_cycle(day)
     except FlywheelError as exc:
         raise fail(exc, as_json=json_output) from exc
-    payload = {
-        "as_of": day.isoformat(),
-        "credit": {
-            "customers": result.customers,
-            "model": result.model,
-            "grades": result.grades,
-            "grade_changes": result.grade_changes,
-            "limit_reviews": {
-                "proposed": result.limit_reviews_proposed,
-                "refreshed": result.limit_reviews_refreshed,
-            },
-            "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
-        },
-        "payments": None
-        if predicted is None
-        else {
-            "installments_predicted": predicted.predicted,
-            "forecast_weeks": predicted.weeks,
-            "seconds": {k: round(v, 3) for k, v in predicted.seconds.items()},
-        },
-    }
     if json_output:
         print_json(payload)
         return
-    grades = " · ".join(f"{g} {n:,}" for g, n in result.grades.items())
-    timing = ", ".join(f"{k} {v:.2f} s" for k, v in result.seconds.items())
+    credit = payload["credit"]
+    grades = " · ".join(f"{g} {n:,}" for g, n in credit["grades"].items())
+    timing = ", ".join(f"{k} {v:.2f} s" for k, v in credit["seconds"].items())
+    predicted = payload["payments"]
     if predicted is None:
         console.print(
             "[yellow]payments[/] no payment-date model yet: `flywheel credit train` makes one"
         )
     else:
         console.print(
-            f"[green]payments[/] {predicted.predicted:,} open installments predicted; "
-            f"{predicted.weeks}-week cash forecast written"
+            f"[green]payments[/] {predicted['installments_predicted']:,} open installments "
+            f"predicted; {predicted['forecast_weeks']}-week cash forecast written"
         )
+    reviews = credit["limit_reviews"]
     console.print(
-        f"[green]credit[/] {result.customers:,} customers scored as of {day} ({grades}); "
-        f"{result.grade_changes:,} grade changes; credit limit reviews: "
-        f"{result.limit_reviews_proposed:,} new, {result.limit_reviews_refreshed:,} refreshed; {timing}"
+        f"[green]credit[/] {credit['customers']:,} customers scored as of {day} ({grades}); "
+        f"{credit['grade_changes']:,} grade changes; credit limit reviews: "
+        f"{reviews['proposed']:,} new, {reviews['refreshed']:,} refreshed; {timing}"
+    )
+    collected = payload["collections"]
+    console.print(
+        f"[green]collections[/] {collected['actions']:,} actions "
+        f"({collected['messages']:,} messages queued, {collected['tasks']:,} tasks); "
+        f"{collected['skipped_items']:,} items paused by a promise, dispute or extension; "
+        f"promises kept {collected['promises_kept']:,}, broken {collected['promises_broken']:,}"
     )
 
 

@@ -17,6 +17,7 @@ from flywheel.audit import service as audit
 from flywheel.auth import permissions
 from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
+from flywheel.collections import holds
 from flywheel.errors import Conflict, CreditHold, NotFound, ValidationFailed
 from flywheel.kit.money import CENT, from_float
 from flywheel.models.base import utcnow
@@ -317,6 +318,9 @@ def check(session: Session, customer: Customer, amount: Decimal, *, as_of: date)
         reasons=(),
     )
     reasons: list[str] = []
+    placed = holds.hold_of(session, customer.id)
+    if placed is not None:
+        reasons.append(f"on credit hold since {placed.placed_on.isoformat()}: {placed.reason}")
     if grade in HOLD_GRADES:
         reasons.append(f"credit grade {grade} holds new business")
     if limit is not None and result.exposure > limit:

@@ -85,3 +85,95 @@ class PaymentStatus(StrEnum):
     UNALLOCATED = "unallocated"
     PARTIALLY_ALLOCATED = "partially_allocated"
     ALLOCATED = "allocated"
+
+
+class CollectionChannel(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"  # a chat robot (WeCom / DingTalk / Feishu style JSON POST)
+    CALL = "call"  # a task for the collector
+    LETTER = "letter"  # a formal letter to print (HTML / PDF)
+    ESCALATION = "escalation"  # a task for the account owner or the manager
+    CREDIT_HOLD = "credit_hold"
+    LEGAL = "legal"  # hand-over to legal: a task
+
+
+MESSAGE_CHANNELS = frozenset({CollectionChannel.EMAIL, CollectionChannel.WEBHOOK})
+
+
+class ActionKind(StrEnum):
+    REMINDER = "reminder"  # a strategy step
+    THANK_YOU = "thank_you"  # an overdue customer paid in full
+    BROKEN_PROMISE = "broken_promise"  # escalation after a broken promise
+    DISPUTE_SLA = "dispute_sla"  # a dispute past its SLA
+    STATEMENT = "statement"
+    CALL_LOG = "call_log"  # a call a collector logged by hand
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"  # a task to do, or a manual step waiting for a person
+    QUEUED = "queued"  # a message in the outbox
+    SENT = "sent"
+    FAILED = "failed"  # the outbox gave up (dead letter)
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class CallOutcome(StrEnum):
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    PROMISED = "promised"
+    DISPUTED = "disputed"
+    PAID = "paid"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"  # gave up after the configured number of attempts
+
+
+class PromiseStatus(StrEnum):
+    PENDING = "pending"
+    KEPT = "kept"
+    BROKEN = "broken"
+    CANCELLED = "cancelled"
+
+
+class DisputeReason(StrEnum):
+    PRICE = "price"
+    QUANTITY = "quantity"
+    QUALITY = "quality"
+    DELIVERY = "delivery"
+    MISSING_DOCUMENTS = "missing_documents"
+    DUPLICATE_INVOICE = "duplicate_invoice"
+    OTHER = "other"
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class DisputeResolution(StrEnum):
+    CREDIT_NOTE = "credit_note"
+    ADJUSTMENT = "adjustment"
+    REJECTED = "rejected"
+
+
+class ArrangementKind(StrEnum):
+    PLAN = "plan"
+    EXTENSION = "extension"
+
+
+class ArrangementStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class StatementStatus(StrEnum):
+    SENT = "sent"
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"

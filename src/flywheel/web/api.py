@@ -11,6 +11,7 @@ API_PREFIX = "/api/v1"
 
 def domain_routers() -> list[APIRouter]:
     """Every domain's ``api.router``; a new domain adds its import and its router here."""
+    from flywheel.collections import api as collections
     from flywheel.credit import api as credit
     from flywheel.customers import api as customers
     from flywheel.importers import api as importers
@@ -27,6 +28,7 @@ def domain_routers() -> list[APIRouter]:
         receivables.router,
         ar_api.router,
         credit.router,
+        collections.router,
         importers.router,
         users.router,
     ]

@@ -8,6 +8,8 @@ from fastapi import APIRouter
 def page_routers() -> list[APIRouter]:
     """Every domain's ``views.router``; a new capability adds its import and router here."""
     from flywheel.auth import views as auth
+    from flywheel.collections import statement_views, template_views
+    from flywheel.collections import views as collections
     from flywheel.credit import views as credit
     from flywheel.customers import views as customers
     from flywheel.importers import views as imports
@@ -23,4 +25,7 @@ def page_routers() -> list[APIRouter]:
         receivables.router,
         ar_views.router,
         credit.router,
+        collections.router,
+        template_views.router,
+        statement_views.router,
     ]

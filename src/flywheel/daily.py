@@ -1,0 +1,49 @@
+"""The daily flywheel cycle (``flywheel run``, and the worker once a day): credit scores and
+limits, payment-date predictions and the cash forecast, then the collection strategies."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flywheel.config import get_settings
+from flywheel.credit import predictions, service, trained
+from flywheel.db import unit_of_work
+
+
+def run_daily_cycle(day: date) -> dict[str, Any]:
+    """Run every part of the cycle for ``day`` and return what it did (the ``--json`` shape of
+    ``flywheel run``). Each part commits on its own, so collections act on the day's grades."""
+    from flywheel.collections import cycle
+
+    settings = get_settings()
+    card = service.load_scorecard(settings.credit_scorecard)
+    with unit_of_work() as session:
+        result = service.score_all(
+            session, as_of=day, card=card, trained_card=trained.load_card(settings.model_dir)
+        )
+        predicted = predictions.predict(session, as_of=day, model_dir=settings.model_dir)
+    with unit_of_work() as session:
+        collected = cycle.run(session, as_of=day, settings=settings)
+    return {
+        "as_of": day.isoformat(),
+        "credit": {
+            "customers": result.customers,
+            "model": result.model,
+            "grades": result.grades,
+            "grade_changes": result.grade_changes,
+            "limit_reviews": {
+                "proposed": result.limit_reviews_proposed,
+                "refreshed": result.limit_reviews_refreshed,
+            },
+            "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
+        },
+        "payments": None
+        if predicted is None
+        else {
+            "installments_predicted": predicted.predicted,
+            "forecast_weeks": predicted.weeks,
+            "seconds": {k: round(v, 3) for k, v in predicted.seconds.items()},
+        },
+        "collections": collected.as_dict(),
+    }
