@@ -222,16 +222,22 @@ class PromiseCheck:
 
 
 def evaluate(
-    session: Session, *, as_of: date, customer_ids: Iterable[int] | None = None
+    session: Session,
+    *,
+    as_of: date,
+    customer_ids: Iterable[int] | None = None,
+    only_kept: bool = False,
 ) -> PromiseCheck:
     """Mark pending promises kept (paid in full since they were made) or broken (their grace
-    period has passed on ``as_of`` without it)."""
+    period has passed on ``as_of`` without it; not with ``only_kept``)."""
     stmt = select(PromiseToPay).where(
         PromiseToPay.status == PromiseStatus.PENDING.value, PromiseToPay.made_on <= as_of
     )
     if customer_ids is not None:
         stmt = stmt.where(PromiseToPay.customer_id.in_(list(customer_ids)))
     pending = list(session.scalars(stmt).all())
+    if not pending:
+        return PromiseCheck(kept=[], broken=[])
     paid = _paid_since(session, pending, as_of)
     kept: list[PromiseToPay] = []
     broken: list[PromiseToPay] = []
@@ -241,7 +247,7 @@ def evaluate(
         if promise.paid_amount >= promise.amount:
             promise.status = PromiseStatus.KEPT.value
             kept.append(promise)
-        elif as_of > promise.promised_on + timedelta(days=promise.grace_days):
+        elif not only_kept and as_of > promise.promised_on + timedelta(days=promise.grace_days):
             promise.status = PromiseStatus.BROKEN.value
             broken.append(promise)
         else:
@@ -321,9 +327,15 @@ class KeepingRate:
 
 
 def keeping_rate(
-    session: Session, *, since: date, until: date, customer_ids: Iterable[int] | None = None
+    session: Session,
+    *,
+    since: date,
+    until: date,
+    actor: Actor | None = None,
+    currency: str | None = None,
 ) -> KeepingRate:
-    """The promise-keeping rate of the promises resolved in [since, until]."""
+    """The promise-keeping rate of the promises resolved in [since, until] (of the accounts
+    ``actor`` may see, in ``currency`` when given)."""
     stmt = (
         select(PromiseToPay.status, func.count(PromiseToPay.id))
         .where(
@@ -333,9 +345,15 @@ def keeping_rate(
         )
         .group_by(PromiseToPay.status)
     )
-    if customer_ids is not None:
-        stmt = stmt.where(PromiseToPay.customer_id.in_(list(customer_ids)))
-    counts = dict(session.execute(stmt).all())
+    if actor is not None:
+        stmt = stmt.join(Customer, Customer.id == PromiseToPay.customer_id).where(
+            visible_customers(actor)
+        )
+    if currency is not None:
+        stmt = stmt.where(PromiseToPay.currency == currency)
+    counts: dict[str, int] = {}
+    for status, n in session.execute(stmt).all():
+        counts[status] = int(n)
     return KeepingRate(
         kept=int(counts.get(PromiseStatus.KEPT.value, 0)),
         broken=int(counts.get(PromiseStatus.BROKEN.value, 0)),

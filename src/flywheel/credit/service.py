@@ -27,6 +27,7 @@ from flywheel.analytics.credit_expert import (
 )
 from flywheel.audit import service as audit
 from flywheel.auth.actor import Actor
+from flywheel.collections import disputes, promises
 from flywheel.credit import limits, trained
 from flywheel.errors import ValidationFailed
 from flywheel.models.base import utcnow
@@ -66,6 +67,11 @@ def load_scorecard(path: Path | None) -> ExpertScorecard:
         raise ValidationFailed(f"cannot read the credit scorecard {path}: {exc}") from exc
     except (json.JSONDecodeError, ValueError) as exc:
         raise ValidationFailed(f"the credit scorecard {path} is not valid: {exc}") from exc
+
+
+def _per_customer(ids: np.ndarray, counts: dict[int, int]) -> np.ndarray:
+    """A count per customer of ``ids`` (0 for those not in ``counts``), as floats."""
+    return np.array([counts.get(c, 0) for c in ids.tolist()], dtype=np.float64)
 
 
 def score_all(
@@ -109,10 +115,14 @@ def score_all(
     facts = CustomerFacts(
         first_known_day=first_known,
         credit_limit=credit_limit,
-        # The collections capability (disputes, promises to pay) is not built yet: those
-        # factors are missing for everyone and score their missing points.
-        open_disputes=np.full(n, np.nan),
-        broken_promises=np.full(n, np.nan),
+        # From collections: disputes open on the day, promises broken in the past year.
+        open_disputes=_per_customer(customers.id, disputes.open_counts(session, as_of=as_of)),
+        broken_promises=_per_customer(
+            customers.id,
+            promises.broken_counts(
+                session, as_of=as_of, since=as_of - timedelta(days=HISTORY_DAYS)
+            ),
+        ),
     )
     factors = payment_factors(history, facts, as_of_day=as_of_day, n_customers=n)
     if trained_card is not None:

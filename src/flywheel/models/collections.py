@@ -103,6 +103,9 @@ class CollectionAction(Base):
     overdue_amount: Mapped[Decimal | None] = mapped_column()
     currency: Mapped[str | None] = mapped_column(String(3))
     max_days_overdue: Mapped[int | None] = mapped_column(Integer)
+    # amount × probability of paying late × urgency, on the day it was created: the worklist's
+    # order (see collections.worklist).
+    expected_value: Mapped[float | None] = mapped_column(Float)
     outcome: Mapped[str | None] = mapped_column(String(16))  # enums.CallOutcome for tasks
     note: Mapped[str | None] = mapped_column(Text)
     delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the outbox's last result

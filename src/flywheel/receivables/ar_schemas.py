@@ -30,6 +30,9 @@ DEFINITIONS: dict[str, str] = {
     "installment is 90 days past due on as_of.",
     "days_beyond_terms": "Average days beyond terms = payments received in the period, "
     "days after the due date (early = 0), weighted by amount.",
+    "promise_keeping_rate": "Promise-keeping rate = promises to pay kept ÷ (kept + broken), "
+    "of the promises resolved in the period; a promise is kept when payments since it was made "
+    "reach its amount by the promised day plus the grace days.",
 }
 
 
@@ -158,6 +161,10 @@ class KpiPointOut(OutputModel):
     at_risk_rate: float | None = Field(description="Share, 0 to 1.")
     at_risk_month: str | None = Field(description='The invoice month judged, e.g. "2026-05".')
     days_beyond_terms: float | None
+    promise_keeping_rate: float | None = Field(
+        description="Promises to pay resolved in the period: kept ÷ (kept + broken), 0 to 1."
+    )
+    promises_resolved: int
 
     @classmethod
     def of(cls, point: KpiPoint) -> KpiPointOut:
@@ -175,6 +182,8 @@ class KpiPointOut(OutputModel):
             at_risk_rate=_round(point.at_risk_rate, 4),
             at_risk_month=point.at_risk_month,
             days_beyond_terms=_round(point.days_beyond_terms, 2),
+            promise_keeping_rate=_round(point.promise_keeping_rate, 4),
+            promises_resolved=point.promises_resolved,
         )
 
 

@@ -121,8 +121,8 @@ def kpis_command(
     period: Annotated[int, typer.Option(min=1, max=366, help="Days of the DSO period.")] = 90,
     json_output: JsonFlag = False,
 ) -> None:
-    """DSO (simple, countback), best possible DSO, ADD, CEI, at-risk rate and days beyond
-    terms, on the as-of date and at each of the 11 month ends before it."""
+    """DSO (simple, countback), best possible DSO, ADD, CEI, at-risk rate, days beyond terms
+    and the promise-keeping rate, on the as-of date and at each of the 11 month ends before it."""
     from flywheel.db import unit_of_work
     from flywheel.receivables import aging, kpis
     from flywheel.receivables.ar_schemas import KpisOut
@@ -157,6 +157,7 @@ def kpis_command(
         "CEI %",
         "at-risk",
         "beyond terms",
+        "promises kept",
     ):
         table.add_column(column, justify="left" if column == "as of" else "right")
     for point in data["trend"]:
@@ -172,6 +173,9 @@ def kpis_command(
             _days(point["cei"]),
             "—" if rate is None else f"{rate:.1%} ({point['at_risk_month']})",
             _days(point["days_beyond_terms"]),
+            "—"
+            if point["promise_keeping_rate"] is None
+            else f"{point['promise_keeping_rate']:.1%} of {point['promises_resolved']}",
         )
     console.print(table)
     console.print(f"[dim]CEI: {data['definitions']['cei']}[/]")

@@ -10,7 +10,7 @@ the card: a point on day ``d`` looks at the ``period_days`` days ending on ``d``
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -54,6 +54,9 @@ class KpiPoint:
     at_risk_rate: float | None  # share, 0–1
     at_risk_month: str | None  # the invoice month the rate is about, "2026-05"
     days_beyond_terms: float | None
+    # Promises to pay resolved in the period: kept ÷ (kept + broken); None when none came due.
+    promise_keeping_rate: float | None = None
+    promises_resolved: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,12 @@ def receivables_kpis(
     figures = _Figures(ledger, period_days)
     trend = [figures.point(day) for day in points]
     timings["compute"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    trend = [
+        _with_promises(session, point, actor=actor, currency=currency, period_days=period_days)
+        for point in trend
+    ]
+    timings["promises"] = time.perf_counter() - clock
     return KpiReport(
         as_of=as_of,
         currency=currency,
@@ -118,6 +127,21 @@ def receivables_kpis(
         timings=timings,
         sizes=ledger.sizes(),
     )
+
+
+def _with_promises(
+    session: Session, point: KpiPoint, *, actor: Actor, currency: str, period_days: int
+) -> KpiPoint:
+    from flywheel.collections import promises
+
+    rate = promises.keeping_rate(
+        session,
+        since=point.as_of - timedelta(days=period_days - 1),
+        until=point.as_of,
+        actor=actor,
+        currency=currency,
+    )
+    return replace(point, promise_keeping_rate=rate.rate, promises_resolved=rate.kept + rate.broken)
 
 
 class _Figures:

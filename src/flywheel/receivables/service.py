@@ -350,7 +350,15 @@ def record_payment(session: Session, *, actor: Actor, data: PaymentCreate) -> Pa
         customer_id=customer.id,
         after={**audit.snapshot(payment, PAYMENT_FIELDS), "allocations": applied},
     )
+    _keep_promises(session, customer_id=customer.id, as_of=payment.received_on)
     return payment
+
+
+def _keep_promises(session: Session, *, customer_id: int, as_of: date) -> None:
+    """A payment may keep a promise to pay at once (breaking one is the daily cycle's call)."""
+    from flywheel.collections import promises
+
+    promises.evaluate(session, as_of=as_of, customer_ids=[customer_id], only_kept=True)
 
 
 def new_payment(data: PaymentCreate, *, currency: str) -> Payment:
@@ -502,6 +510,7 @@ def allocate(
             "amount": f"{amount:.2f}",
         },
     )
+    _keep_promises(session, customer_id=payment.customer_id, as_of=row.applied_on)
     return row
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: ef2bf9e9eef4
 Revises: 60dad7831fba
-Create Date: 2026-12-05 04:28:28.703350
+Create Date: 2026-12-05 04:32:59.337624
 """
 
 from collections.abc import Sequence
@@ -127,6 +127,7 @@ def upgrade() -> None:
         sa.Column("overdue_amount", flywheel.models.base.Money(), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=True),
         sa.Column("max_days_overdue", sa.Integer(), nullable=True),
+        sa.Column("expected_value", sa.Float(), nullable=True),
         sa.Column("outcome", sa.String(length=16), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("delivery", sa.JSON(), nullable=True),
