@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     collections_thank_you: bool = Field(
         default=True, description="Thank an overdue customer who has paid in full."
     )
+    # Statements (对账单) e-mailed to every customer with open items on this day of the month
+    # (1–28); 0: only when someone sends one.
+    statement_day: int = Field(default=0, ge=0, le=28)
     promise_grace_days: int = Field(default=3, ge=0, le=60)
     dispute_sla_days: int = Field(default=10, ge=1, le=365)
     # The largest arrangement (plan or extension) each role may approve, in the base currency;

@@ -813,6 +813,6 @@ def _scheduled_statements(session: Session, *, as_of: date, settings: Settings) 
     from flywheel.collections import statements
 
     sender = getattr(statements, "send_scheduled", None)
-    if sender is None:
+    if sender is None or settings.statement_day != as_of.day:
         return 0
     return int(sender(session, as_of=as_of, settings=settings))

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from flywheel.auth.passwords import hash_password
 from flywheel.db import upgrade_database
 from flywheel.demo.accounts import DEMO_PASSWORD, with_role_passwords
+from flywheel.demo.collections import seed_collections
 from flywheel.demo.generator import DemoSpec, ProgressFn, generate_company
 from flywheel.demo.writer import AuditNote, has_customers, refuse_existing, write_company
 from flywheel.models.base import utcnow
@@ -26,6 +27,8 @@ COUNTED_TABLES = (
     "allocations",
     "credit_notes",
     "touchpoints",
+    "promises_to_pay",
+    "disputes",
 )
 
 
@@ -107,6 +110,8 @@ def build_demo(
         },
     )
     write_company(engine, company, replace=replace, audit=audit, progress=progress)
+    counts = company.counts()
+    counts.update(seed_collections(engine, as_of=as_of, seed=seed))
     finished = time.perf_counter()
     return DemoSummary(
         seed=seed,
@@ -114,7 +119,7 @@ def build_demo(
         customers=customers,
         years=years,
         database=database_label(engine),
-        counts=company.counts(),
+        counts=counts,
         generate_seconds=generated - started,
         write_seconds=finished - generated,
         seconds=finished - started,
