@@ -121,6 +121,35 @@ def log_call(
         raise ValidationFailed(
             "dispute: a disputed call needs the item and the reason", field="dispute"
         )
+    # A refused promise or dispute leaves no trace of the call either.
+    with session.begin_nested():
+        return _log_call(
+            session,
+            actor=actor,
+            customer=customer,
+            outcome=outcome,
+            as_of=as_of,
+            note=note,
+            action_id=action_id,
+            contact_id=contact_id,
+            promise=promise,
+            dispute=dispute,
+        )
+
+
+def _log_call(
+    session: Session,
+    *,
+    actor: Actor,
+    customer: Customer,
+    outcome: CallOutcome,
+    as_of: date,
+    note: str | None,
+    action_id: int | None,
+    contact_id: int | None,
+    promise: PromiseIn | None,
+    dispute: DisputeIn | None,
+) -> CallLogged:
     text = (note or "").strip() or None
     if action_id is not None:
         action = _open_action(session, action_id, actor)

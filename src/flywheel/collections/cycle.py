@@ -49,6 +49,8 @@ from flywheel.models.receivables import Installment, Invoice, still_open
 
 SYSTEM = Actor.system("collections")
 ACTIONS = cast(Table, CollectionAction.__table__)
+ITEMS = cast(Table, CollectionActionItem.__table__)
+BATCH = 5000
 
 
 @dataclass
@@ -346,48 +348,36 @@ def _act(
         plans.append((firing, row))
     if not action_rows:
         return
-    ids = session.execute(
-        insert(CollectionAction).returning(CollectionAction.id, CollectionAction.dedupe_key),
-        action_rows,
-    ).all()
-    id_of = {key: action_id for action_id, key in ids}
+    # A plain executemany, then the ids by dedupe key: RETURNING over tens of thousands of rows
+    # costs more than reading them back.
+    for start in range(0, len(action_rows), BATCH):
+        session.execute(insert(ACTIONS), action_rows[start : start + BATCH])
+    id_of: dict[str, int] = {
+        key: action_id
+        for action_id, key in session.execute(
+            select(CollectionAction.id, CollectionAction.dedupe_key).where(
+                CollectionAction.due_on == as_of,
+                CollectionAction.kind == ActionKind.REMINDER.value,
+            )
+        ).all()
+    }
     item_rows: list[dict[str, Any]] = []
     for firing, row in plans:
         action_id = id_of[str(row["dedupe_key"])]
         row["id"] = action_id
         firing_steps = {item.installment_id: step for step, item in firing.steps}
-        for item in _listed_items(firing, by_customer.get(firing.customer_id, []), as_of):
+        listed = _listed_items(firing, by_customer.get(firing.customer_id, []), as_of)
+        for item in listed:
             step = firing_steps.get(item.installment_id)
-            item_rows.append(
-                {
-                    "action_id": action_id,
-                    "customer_id": item.customer_id,
-                    "installment_id": item.installment_id,
-                    "step_id": step.id if step is not None else None,
-                    "due_on": item.due_date,
-                    "day_offset": item.days_overdue(as_of),
-                    "open_amount": item.open_amount,
-                }
-            )
-        # Every fired step is recorded even when two steps fire for one item on one channel.
-        listed_ids = {r["installment_id"] for r in item_rows if r["action_id"] == action_id}
+            item_rows.append(_item_row(action_id, item, step, as_of))
+        # With catch-up "all" several steps of one channel can fire for one item on one day:
+        # each is recorded, so none fires again.
         for step, item in firing.steps:
-            if item.installment_id in listed_ids and firing_steps[item.installment_id] is step:
-                continue
-            item_rows.append(
-                {
-                    "action_id": action_id,
-                    "customer_id": item.customer_id,
-                    "installment_id": item.installment_id,
-                    "step_id": step.id,
-                    "due_on": item.due_date,
-                    "day_offset": item.days_overdue(as_of),
-                    "open_amount": item.open_amount,
-                }
-            )
+            if firing_steps[item.installment_id] is not step:
+                item_rows.append(_item_row(action_id, item, step, as_of))
         result.items_fired += len(firing.steps)
-    if item_rows:
-        session.execute(insert(CollectionActionItem), item_rows)
+    for start in range(0, len(item_rows), BATCH):
+        session.execute(insert(ITEMS), item_rows[start : start + BATCH])
     result.actions += len(plans)
     updates: list[dict[str, Any]] = []
     for firing, row in plans:
@@ -446,6 +436,20 @@ def expected_value(amount: Decimal, p_late: float, days_overdue: int) -> float:
     urgent it is (1 before the due date, growing to 4 at 90 days overdue)."""
     urgency = 1.0 + min(max(days_overdue, 0), 90) / 30.0
     return round(float(amount) * p_late * urgency, 2)
+
+
+def _item_row(
+    action_id: int, item: OpenItem, step: CollectionStep | None, as_of: date
+) -> dict[str, Any]:
+    return {
+        "action_id": action_id,
+        "customer_id": item.customer_id,
+        "installment_id": item.installment_id,
+        "step_id": step.id if step is not None else None,
+        "due_on": item.due_date,
+        "day_offset": item.days_overdue(as_of),
+        "open_amount": item.open_amount,
+    }
 
 
 def _listed_items(

@@ -32,6 +32,7 @@ from flywheel.models.enums import (
     DisputeStatus,
 )
 from flywheel.models.receivables import Installment, Invoice
+from flywheel.models.users import User
 from flywheel.receivables import service as receivables
 from flywheel.receivables.schemas import CreditNoteCreate
 
@@ -85,6 +86,7 @@ def open_dispute(
 ) -> Dispute:
     """Open a dispute on ``installment_id`` of ``customer`` for ``amount`` (default: all that is
     open and not already disputed)."""
+    permissions.check(actor, Permission.WORK_COLLECTIONS)
     try:
         reason = DisputeReason(reason)
     except ValueError as exc:
@@ -221,6 +223,8 @@ def resolve_dispute(
 def reassign(session: Session, *, actor: Actor, dispute_id: int, owner_id: int | None) -> Dispute:
     permissions.check(actor, Permission.RESOLVE_DISPUTES)
     dispute = get_dispute_for(session, dispute_id, actor=actor)
+    if owner_id is not None and session.get(User, owner_id) is None:
+        raise ValidationFailed(f"owner_id: there is no user {owner_id}", field="owner_id")
     before = _snapshot(dispute)
     dispute.owner_id = owner_id
     session.flush()

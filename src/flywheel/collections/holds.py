@@ -36,7 +36,10 @@ def place(
     reason: str,
     action_id: int | None = None,
 ) -> CreditHoldPlacement | None:
-    """Put the customer on hold; None when it already is."""
+    """Put the customer on hold; None when it already is. A person needs the right to override
+    credit holds (the daily cycle acts as the system)."""
+    if actor.user_id is not None:
+        permissions.check(actor, Permission.OVERRIDE_CREDIT_HOLD)
     if hold_of(session, customer_id) is not None:
         return None
     hold = CreditHoldPlacement(

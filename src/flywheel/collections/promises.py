@@ -107,11 +107,16 @@ def record_promise(
                 break
             chosen.append(item)
             covered += item.open_amount
-    open_total = sum((i.open_amount for i in items), ZERO)
+    open_total = sum((i.open_amount for i in (chosen if installment_ids else items)), ZERO)
     if not chosen or amount > open_total:
         raise InvalidAmount(
-            f"amount: {amount:.2f} is more than {customer.code} owes in {currency} "
-            f"({open_total:.2f})",
+            f"amount: {amount:.2f} is more than "
+            + (
+                "the open amount of the chosen items"
+                if installment_ids
+                else f"{customer.code} owes in {currency}"
+            )
+            + f" ({open_total:.2f})",
             field="amount",
         )
     promise = PromiseToPay(
@@ -185,14 +190,20 @@ def cancel_promise(
 def _paid_since(
     session: Session, promises: Sequence[PromiseToPay], as_of: date
 ) -> dict[int, Decimal]:
-    """Per promise: payments applied to the customer's items from the day it was made up to
-    ``as_of`` (no later than the end of its grace period)."""
+    """Per promise: payments in its currency applied to the customer's items from the day it
+    was made up to ``as_of`` (no later than the end of its grace period). A payment counts once:
+    promises of one customer take from the payments in the order they fall due."""
     if not promises:
         return {}
     customers = {p.customer_id for p in promises}
     earliest = min(p.made_on for p in promises)
     rows = session.execute(
-        select(Allocation.customer_id, Allocation.applied_on, func.sum(Allocation.amount))
+        select(
+            Allocation.customer_id,
+            Invoice.currency,
+            Allocation.applied_on,
+            func.sum(Allocation.amount),
+        )
         .join(Invoice, Invoice.id == Allocation.invoice_id)
         .where(
             Allocation.customer_id.in_(customers),
@@ -200,19 +211,53 @@ def _paid_since(
             Allocation.applied_on >= earliest,
             Allocation.applied_on <= as_of,
         )
-        .group_by(Allocation.customer_id, Allocation.applied_on)
+        .group_by(Allocation.customer_id, Invoice.currency, Allocation.applied_on)
+        .order_by(Allocation.customer_id, Invoice.currency, Allocation.applied_on)
     ).all()
-    by_customer: dict[int, list[tuple[date, Decimal]]] = {}
-    for customer_id, applied_on, amount in rows:
-        by_customer.setdefault(customer_id, []).append((applied_on, Decimal(amount)))
+    # (customer, currency) → the days and the amounts not yet counted for a promise
+    pools: dict[tuple[int, str], tuple[list[date], list[Decimal]]] = {}
+    for customer_id, currency, applied_on, amount in rows:
+        days, amounts = pools.setdefault((customer_id, currency), ([], []))
+        days.append(applied_on)
+        amounts.append(Decimal(amount))
+    # What promises kept earlier already counted is not counted again.
+    kept_before = session.scalars(
+        select(PromiseToPay).where(
+            PromiseToPay.customer_id.in_(customers),
+            PromiseToPay.status == PromiseStatus.KEPT.value,
+            PromiseToPay.resolved_on >= earliest,
+        )
+    ).all()
+    for k in sorted(kept_before, key=lambda k: (k.promised_on, k.made_on, k.id)):
+        _take(pools, k, k.paid_amount, until=k.resolved_on or as_of)
     paid: dict[int, Decimal] = {}
-    for p in promises:
+    for p in sorted(promises, key=lambda p: (p.promised_on, p.made_on, p.id)):
         until = min(as_of, p.promised_on + timedelta(days=p.grace_days))
-        paid[p.id] = sum(
-            (a for day, a in by_customer.get(p.customer_id, []) if p.made_on <= day <= until),
-            ZERO,
-        ).quantize(Decimal("0.01"))
+        got = _take(pools, p, p.amount, until=until)
+        paid[p.id] = got.quantize(Decimal("0.01"))
     return paid
+
+
+def _take(
+    pools: dict[tuple[int, str], tuple[list[date], list[Decimal]]],
+    promise: PromiseToPay,
+    need: Decimal,
+    *,
+    until: date,
+) -> Decimal:
+    """Count up to ``need`` of the customer's payments from the day ``promise`` was made to
+    ``until`` for it; what is counted leaves the pool."""
+    got = ZERO
+    days, amounts = pools.get((promise.customer_id, promise.currency), ([], []))
+    for k, day in enumerate(days):
+        if got >= need:
+            break
+        if not promise.made_on <= day <= until or amounts[k] <= 0:
+            continue
+        take = min(amounts[k], need - got)
+        amounts[k] -= take
+        got += take
+    return got
 
 
 @dataclass(frozen=True, slots=True)
