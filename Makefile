@@ -89,6 +89,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_scorecard.py
 	$(BIN)/python benchmarks/bench_payments.py --customers 10000
 	$(BIN)/python benchmarks/bench_credit.py --reuse
+	$(BIN)/python benchmarks/bench_collections.py --reuse
+	$(BIN)/python benchmarks/bench_outbox.py --messages 2000
 
 ## Extract the translatable strings and update the catalogs (then translate the new entries).
 LOCALE_DIR := src/flywheel/locale

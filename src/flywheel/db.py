@@ -39,7 +39,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
+            connection.exec_driver_sql(f"BEGIN {mode}".rstrip())
 
         return engine
     # Up to 16 connections stay open per process, so a web worker under a few dozen concurrent
@@ -48,20 +49,35 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=16, max_overflow=16)
 
 
+SQLITE_BEGIN = "flywheel_sqlite_begin"
+
+
+def for_writing(engine: Engine) -> Engine:
+    """``engine`` for transactions that will write. On SQLite their BEGIN takes the write lock
+    at once (BEGIN IMMEDIATE, waiting up to the busy timeout for another writer): a deferred
+    transaction that read first fails at its first write, without waiting, when another
+    connection committed in between (the outbox worker commits once per message)."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+
+
 @lru_cache(maxsize=4)
 def get_engine(url: str | None = None) -> Engine:
     settings = get_settings()
     return make_engine(url or settings.database_url, echo=settings.echo_sql)
 
 
-def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+def session_factory(engine: Engine | None = None, *, writes: bool = False) -> sessionmaker[Session]:
+    bind = engine or get_engine()
+    return sessionmaker(bind=for_writing(bind) if writes else bind, expire_on_commit=False)
 
 
 @contextmanager
 def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
-    """One transaction: commit when the block ends normally, roll back on any error."""
-    session = session_factory(engine)()
+    """One transaction (of a command or a job, which write): commit when the block ends
+    normally, roll back on any error."""
+    session = session_factory(engine, writes=True)()
     try:
         yield session
         session.commit()

@@ -183,3 +183,9 @@ class CreditHold(Conflict):
     allowed to override passes it by giving a reason."""
 
     code = "credit_hold"
+
+
+class WorkerAlreadyRunning(Conflict):
+    """SQLite takes one worker at a time and another one holds the sender lease."""
+
+    code = "worker_already_running"

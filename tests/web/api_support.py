@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from flywheel.app import create_app
 from flywheel.auth import tokens
+from flywheel.collections import arrangements, disputes, promises, statements, strategies
 from flywheel.config import get_settings
 from flywheel.credit import service as credit
 from flywheel.customers import service as customers
@@ -30,9 +31,10 @@ from flywheel.customers.schemas import TouchpointIn
 from flywheel.importers import service as importers
 from flywheel.models import Base
 from flywheel.models.audit import AuditEvent
+from flywheel.models.collections import CollectionAction, CollectionStrategy
 from flywheel.models.credit import CreditLimitReview
-from flywheel.models.enums import Role, TouchpointKind
-from flywheel.models.receivables import Allocation
+from flywheel.models.enums import ActionKind, ActionStatus, DisputeReason, Role, TouchpointKind
+from flywheel.models.receivables import Allocation, Installment, Invoice
 from flywheel.models.users import User
 from flywheel.sales import service as sales
 from flywheel.sales.schemas import OrderIn
@@ -82,6 +84,21 @@ class Book:
     payment: str  # 200.00 of it unallocated
     allocation: int  # the payment's allocation to paid_invoice
     credit_note: str
+    # Collections (add_collections): the installments of ``invoice`` and ``cancellable``, an
+    # open call task, a chat-robot message waiting for review, a pending promise and an open
+    # dispute on ``invoice``, a proposed extension of it.
+    installment: int = 0
+    free_installment: int = 0
+    action: int = 0
+    message: int = 0
+    promise: int = 0
+    dispute: int = 0
+    arrangement: int = 0
+    # Documents (add_documents, only where a module asks for them): a letter action, a sent
+    # statement (to a contact with an e-mail) and the token of its link.
+    letter: int = 0
+    statement: int = 0
+    statement_token: str = ""
 
     def keys(self) -> dict[str, Any]:
         return {
@@ -94,6 +111,16 @@ class Book:
             "payment": self.payment,
             "allocation": self.allocation,
             "credit_note": self.credit_note,
+            "installment": self.installment,
+            "free_installment": self.free_installment,
+            "action": self.action,
+            "message": self.message,
+            "promise": self.promise,
+            "dispute": self.dispute,
+            "arrangement": self.arrangement,
+            "letter": self.letter,
+            "statement": self.statement,
+            "statement_token": self.statement_token,
         }
 
 
@@ -105,6 +132,7 @@ class World:
     other: Book  # the rival's
     batch: int  # an import batch with one rejected row
     review: int  # a pending credit limit review of the rep's account
+    strategy: int = 0  # a tier-specific collection strategy (grade C, key accounts)
 
 
 def make_book(session: Session, prefix: str, owner: User) -> Book:
@@ -215,6 +243,11 @@ def make_world(session: Session) -> World:
     )
     session.add(review)
     session.flush()
+    # After the scores: promises and disputes count in them, and the tests above expect the
+    # ledger's grades.
+    strategy = add_strategies(session)
+    add_collections(session, own, strategy)
+    add_collections(session, other, strategy)
     return World(
         users=users,
         headers=headers,
@@ -222,7 +255,136 @@ def make_world(session: Session) -> World:
         other=other,
         batch=result.batch_id,
         review=review.id,
+        strategy=strategy.id,
     )
+
+
+COLLECTIONS_DAY = date(2026, 6, 30)
+ROBOT = "http://127.0.0.1:9/robot"
+
+
+def add_strategies(session: Session) -> CollectionStrategy:
+    """The shipped strategies, and one for grade C key accounts with a chat-robot step."""
+    strategies.ensure_defaults(session)
+    return strategies.save_strategy(
+        session,
+        actor=TESTER,
+        grade="C",
+        tier="key",
+        name="Key accounts — a call first",
+        steps=[
+            strategies.StepIn(day_offset=3, channel="call"),
+            strategies.StepIn(
+                day_offset=10, channel="webhook", template="team_alert", target=ROBOT
+            ),
+        ],
+    )
+
+
+def add_collections(session: Session, book: Book, strategy: CollectionStrategy) -> None:
+    """A call task and a chat-robot message for review (both open), a promise of 100.00 by
+    2026-07-10, a price dispute of 50.00 and a proposed extension to 2026-07-31 of the open
+    invoice's installment."""
+    customer = customers.get_customer_by_code(session, book.customer, actor=TESTER)
+    [installment] = session.scalars(
+        select(Installment).join(Invoice).where(Invoice.number == book.invoice)
+    ).all()
+    [free] = session.scalars(
+        select(Installment).join(Invoice).where(Invoice.number == book.cancellable)
+    ).all()
+    robot = next(s for s in strategy.steps if s.channel == "webhook")
+    tasks = [
+        CollectionAction(
+            customer_id=customer.id,
+            due_on=COLLECTIONS_DAY,
+            kind=ActionKind.REMINDER.value,
+            channel=channel,
+            status=ActionStatus.OPEN.value,
+            automatic=False,
+            dedupe_key=f"world:{customer.code}:{channel}",
+            step_id=step_id,
+            template=template,
+            amount=installment.open_amount,
+            overdue_amount=installment.open_amount,
+            currency=customer.currency,
+            max_days_overdue=(COLLECTIONS_DAY - installment.due_date).days,
+            expected_value=100.0,
+        )
+        for channel, step_id, template in (
+            ("call", None, None),
+            ("webhook", robot.id, "team_alert"),
+        )
+    ]
+    session.add_all(tasks)
+    session.flush()
+    promise = promises.record_promise(
+        session,
+        actor=TESTER,
+        customer=customer,
+        amount=Decimal("100.00"),
+        promised_on=date(2026, 7, 10),
+        as_of=COLLECTIONS_DAY,
+        installment_ids=[installment.id],
+    )
+    dispute = disputes.open_dispute(
+        session,
+        actor=TESTER,
+        customer=customer,
+        installment_id=installment.id,
+        reason=DisputeReason.PRICE,
+        as_of=COLLECTIONS_DAY,
+        amount=Decimal("50.00"),
+        description="单价与合同不符",
+    )
+    extension = arrangements.propose_extension(
+        session,
+        actor=TESTER,
+        customer=customer,
+        installment_id=installment.id,
+        new_due_on=date(2026, 7, 31),
+        reason="客户资金周转",
+        as_of=COLLECTIONS_DAY,
+    )
+    book.installment = installment.id
+    book.free_installment = free.id
+    book.action = tasks[0].id
+    book.message = tasks[1].id
+    book.promise = promise.id
+    book.dispute = dispute.id
+    book.arrangement = extension.id
+
+
+def add_documents(session: Session, book: Book) -> None:
+    """A formal letter to post (an open letter action) and a statement sent on
+    ``COLLECTIONS_DAY`` to a finance contact with an e-mail. Not in every world: the
+    collections API tests count an account's actions, statements and contacts."""
+    customer = customers.get_customer_by_code(session, book.customer, actor=TESTER)
+    make_contact(
+        session,
+        customer=customer,
+        name=f"{customer.code} 财务",
+        email=f"finance@{customer.code.lower()}.example.cn",
+    )
+    letter = CollectionAction(
+        customer_id=customer.id,
+        due_on=COLLECTIONS_DAY,
+        kind=ActionKind.REMINDER.value,
+        channel="letter",
+        status=ActionStatus.OPEN.value,
+        automatic=False,
+        dedupe_key=f"world:{customer.code}:letter",
+        template="formal_letter",
+        language="zh",
+        currency=customer.currency,
+    )
+    session.add(letter)
+    session.flush()
+    statement, token = statements.create_statement(
+        session, actor=TESTER, customer=customer, as_of=COLLECTIONS_DAY
+    )
+    book.letter = letter.id
+    book.statement = statement.id
+    book.statement_token = token
 
 
 @dataclass

@@ -6,13 +6,15 @@ gets the row's success status when ``auth.permissions.GRANTS`` gives it the row'
 an account he does not own gets 404, or, in a list, nothing of it. Every denial changes
 nothing in the database. ``test_every_route_has_a_row`` fails for a route the table misses:
 a new route gets its row here (pages in ``PAGE_ROUTES``; pages not checked yet are named in
-``PAGES_AWAITING_ROWS``).
+``PAGES_AWAITING_ROWS``). The customer's statement link needs no sign-in: its token is the
+only key (``test_the_statement_link_is_the_only_key``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,11 +24,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from flywheel.auth.permissions import GRANTS, Permission
+from flywheel.collections import templates as message_templates
+from flywheel.web.contract import today
+from tests.factories import TESTER
 from tests.web.api_support import (
     CALLERS,
     Company,
     SharedClient,
     World,
+    add_documents,
     company_for_module,
     database_state,
     shared_client,
@@ -338,6 +344,229 @@ API_ROUTES = [
         "/api/v1/users/viewer/reset-password",
         body=_json(),
     ),
+    # collections
+    Row(
+        "GET",
+        "/api/v1/collections/worklist",
+        None,
+        "/api/v1/collections/worklist?mine=all&q={customer}",
+        scope=LEFT_OUT,
+    ),
+    Row(
+        "POST",
+        "/api/v1/collections/actions/{action_id}/call",
+        P.WORK_COLLECTIONS,
+        "/api/v1/collections/actions/{action}/call",
+        body=_json(outcome="reached", note="矩阵"),
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "POST",
+        "/api/v1/collections/actions/{action_id}/done",
+        P.WORK_COLLECTIONS,
+        "/api/v1/collections/actions/{action}/done",
+        body=_json(note="矩阵"),
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "POST",
+        "/api/v1/collections/actions/{action_id}/cancel",
+        P.WORK_COLLECTIONS,
+        "/api/v1/collections/actions/{action}/cancel",
+        body=_json(reason="矩阵"),
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "POST",
+        "/api/v1/collections/actions/{action_id}/send",
+        P.WORK_COLLECTIONS,
+        "/api/v1/collections/actions/{message}/send",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "POST",
+        "/api/v1/customers/{code}/calls",
+        P.WORK_COLLECTIONS,
+        "/api/v1/customers/{customer}/calls",
+        body=_json(outcome="no_answer"),
+        scope=NOT_FOUND,
+        ok=201,
+    ),
+    Row(
+        "GET",
+        "/api/v1/customers/{code}/collections",
+        None,
+        "/api/v1/customers/{customer}/collections",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "GET",
+        "/api/v1/collections/promises",
+        None,
+        "/api/v1/collections/promises?customer={customer}",
+        scope=LEFT_OUT,
+    ),
+    Row(
+        "POST",
+        "/api/v1/customers/{code}/promises",
+        P.WORK_COLLECTIONS,
+        "/api/v1/customers/{customer}/promises",
+        body=_json(amount="10.00", promised_on="{soon}"),
+        scope=NOT_FOUND,
+        ok=201,
+    ),
+    Row(
+        "POST",
+        "/api/v1/collections/promises/{promise_id}/cancel",
+        P.WORK_COLLECTIONS,
+        "/api/v1/collections/promises/{promise}/cancel",
+        body=_json(reason="矩阵"),
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "GET",
+        "/api/v1/collections/disputes",
+        None,
+        "/api/v1/collections/disputes?customer={customer}",
+        scope=LEFT_OUT,
+    ),
+    Row(
+        "GET",
+        "/api/v1/collections/disputes/{dispute_id}",
+        None,
+        "/api/v1/collections/disputes/{dispute}",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "POST",
+        "/api/v1/customers/{code}/disputes",
+        P.WORK_COLLECTIONS,
+        "/api/v1/customers/{customer}/disputes",
+        body=_json(installment_id="{installment}", reason="quality", amount="10.00"),
+        scope=NOT_FOUND,
+        ok=201,
+    ),
+    Row(
+        "POST",
+        "/api/v1/collections/disputes/{dispute_id}/resolve",
+        P.RESOLVE_DISPUTES,
+        "/api/v1/collections/disputes/{dispute}/resolve",
+        body=_json(resolution="rejected", note="矩阵"),
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "POST",
+        "/api/v1/collections/disputes/{dispute_id}/reassign",
+        P.RESOLVE_DISPUTES,
+        "/api/v1/collections/disputes/{dispute}/reassign",
+        body=_json(owner="collector"),
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "GET",
+        "/api/v1/collections/arrangements",
+        None,
+        "/api/v1/collections/arrangements?customer={customer}",
+        scope=LEFT_OUT,
+    ),
+    Row(
+        "POST",
+        "/api/v1/customers/{code}/plans",
+        P.WORK_COLLECTIONS,
+        "/api/v1/customers/{customer}/plans",
+        body=lambda keys: {
+            "installments": 2,
+            "first_due_on": keys["soon"],
+            "reason": "矩阵",
+            "installment_ids": [keys["free_installment"]],
+        },
+        scope=NOT_FOUND,
+        ok=201,
+    ),
+    Row(
+        "POST",
+        "/api/v1/customers/{code}/extensions",
+        P.WORK_COLLECTIONS,
+        "/api/v1/customers/{customer}/extensions",
+        body=lambda keys: {
+            "installment_id": keys["free_installment"],
+            "new_due_on": keys["soon"],
+            "reason": "矩阵",
+        },
+        scope=NOT_FOUND,
+        ok=201,
+    ),
+    Row(
+        "POST",
+        "/api/v1/collections/arrangements/{arrangement_id}/approve",
+        P.APPROVE_ARRANGEMENTS,
+        "/api/v1/collections/arrangements/{arrangement}/approve",
+        body=_json(note="矩阵"),
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "POST",
+        "/api/v1/collections/arrangements/{arrangement_id}/reject",
+        P.APPROVE_ARRANGEMENTS,
+        "/api/v1/collections/arrangements/{arrangement}/reject",
+        body=_json(note="矩阵"),
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "POST",
+        "/api/v1/collections/arrangements/{arrangement_id}/cancel",
+        P.WORK_COLLECTIONS,
+        "/api/v1/collections/arrangements/{arrangement}/cancel",
+        body=_json(note="矩阵"),
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "POST",
+        "/api/v1/collections/arrangements/{arrangement_id}/confirm",
+        P.WORK_COLLECTIONS,
+        "/api/v1/collections/arrangements/{arrangement}/confirm",
+        body=_json(confirmation="王经理 e-mail"),
+        scope=NOT_FOUND,
+    ),
+    Row("GET", "/api/v1/collections/strategies", None, "/api/v1/collections/strategies"),
+    Row(
+        "PUT",
+        "/api/v1/collections/strategies/{grade}",
+        P.MANAGE_COLLECTION_STRATEGIES,
+        "/api/v1/collections/strategies/A?tier=growth",
+        body=lambda keys: {"name": "矩阵", "steps": [{"day_offset": 5, "channel": "call"}]},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/collections/strategies/{strategy_id}",
+        P.MANAGE_COLLECTION_STRATEGIES,
+        "/api/v1/collections/strategies/{strategy}",
+        ok=204,
+    ),
+    Row(
+        "POST",
+        "/api/v1/customers/{code}/credit-hold",
+        P.OVERRIDE_CREDIT_HOLD,
+        "/api/v1/customers/{customer}/credit-hold",
+        body=_json(reason="矩阵"),
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/customers/{code}/credit-hold",
+        P.OVERRIDE_CREDIT_HOLD,
+        "/api/v1/customers/{customer}/credit-hold?reason=matrix",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "POST",
+        "/api/v1/customers/{code}/statements",
+        P.WORK_COLLECTIONS,
+        "/api/v1/customers/{customer}/statements",
+        body=_json(send=False),
+        scope=NOT_FOUND,
+        ok=201,
+    ),
 ]
 
 # HTML pages. They take the same bearer tokens; an anonymous visitor is sent to sign in.
@@ -464,6 +693,251 @@ PAGE_ROUTES = [
         files=lambda keys: {"file": ("matrix.csv", CSV_UPLOAD.encode("utf-8"), "text/csv")},
         ok=303,
     ),
+    # collections
+    Row("GET", "/collections", None, "/collections?mine=all&q={customer}"),
+    Row(
+        "GET",
+        "/collections/actions/{action_id}/call",
+        P.WORK_COLLECTIONS,
+        "/collections/actions/{action}/call",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "GET",
+        "/collections/actions/{action_id}/letter",
+        None,
+        "/collections/actions/{letter}/letter",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "GET",
+        "/collections/actions/{action_id}/letter.pdf",
+        None,
+        "/collections/actions/{letter}/letter.pdf",
+        scope=NOT_FOUND,
+    ),
+    Row("GET", "/collections/disputes", None, "/collections/disputes?status=open"),
+    Row(
+        "GET",
+        "/collections/disputes/{dispute_id}",
+        None,
+        "/collections/disputes/{dispute}",
+        scope=NOT_FOUND,
+    ),
+    Row("GET", "/collections/plans", None, "/collections/plans"),
+    Row("GET", "/collections/promises", None, "/collections/promises"),
+    Row("GET", "/collections/strategies", None, "/collections/strategies"),
+    Row("GET", "/collections/strategies/{grade}", None, "/collections/strategies/C?tier=key"),
+    Row("GET", "/collections/templates", None, "/collections/templates"),
+    Row(
+        "GET",
+        "/collections/templates/{key}/{language}",
+        None,
+        "/collections/templates/friendly_reminder/zh",
+    ),
+    Row(
+        "GET",
+        "/customers/{code}/call",
+        P.WORK_COLLECTIONS,
+        "/customers/{customer}/call",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "GET",
+        "/customers/{code}/disputes/new",
+        P.WORK_COLLECTIONS,
+        "/customers/{customer}/disputes/new?installment={installment}",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "GET",
+        "/customers/{code}/plans/new",
+        P.WORK_COLLECTIONS,
+        "/customers/{customer}/plans/new",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "GET",
+        "/customers/{code}/promises/new",
+        P.WORK_COLLECTIONS,
+        "/customers/{customer}/promises/new",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "GET",
+        "/customers/{code}/statement",
+        None,
+        "/customers/{customer}/statement",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "GET",
+        "/customers/{code}/statement.pdf",
+        None,
+        "/customers/{customer}/statement.pdf",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "GET",
+        "/statements/{statement_id}.pdf",
+        None,
+        "/statements/{statement}.pdf",
+        scope=NOT_FOUND,
+    ),
+    Row(
+        "POST",
+        "/collections/actions/{action_id}/done",
+        P.WORK_COLLECTIONS,
+        "/collections/actions/{letter}/done",
+        form=_json(note="矩阵：已寄出"),
+        scope=NOT_FOUND,
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/collections/actions/{action_id}/send",
+        P.WORK_COLLECTIONS,
+        "/collections/actions/{message}/send",
+        scope=NOT_FOUND,
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/collections/actions/{action_id}/skip",
+        P.WORK_COLLECTIONS,
+        "/collections/actions/{action}/skip",
+        form=_json(reason="矩阵"),
+        scope=NOT_FOUND,
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/collections/disputes/{dispute_id}/reassign",
+        P.RESOLVE_DISPUTES,
+        "/collections/disputes/{dispute}/reassign",
+        form=_json(owner_id="{collector_id}"),
+        scope=NOT_FOUND,
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/collections/disputes/{dispute_id}/resolve",
+        P.RESOLVE_DISPUTES,
+        "/collections/disputes/{dispute}/resolve",
+        form=_json(resolution="rejected", note="矩阵"),
+        scope=NOT_FOUND,
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/collections/plans/{arrangement_id}/{decision}",
+        P.WORK_COLLECTIONS,
+        "/collections/plans/{arrangement}/confirm",
+        form=_json(confirmation="王经理 e-mail"),
+        scope=NOT_FOUND,
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/collections/promises/{promise_id}/cancel",
+        P.WORK_COLLECTIONS,
+        "/collections/promises/{promise}/cancel",
+        form=_json(reason="矩阵"),
+        scope=NOT_FOUND,
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/collections/strategies/{grade}",
+        P.MANAGE_COLLECTION_STRATEGIES,
+        "/collections/strategies/A?tier=growth",
+        form=_json(
+            **{"name": "矩阵", "active": "1", "steps-0-day_offset": "5", "steps-0-channel": "call"}
+        ),
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/collections/templates/{key}/{language}",
+        P.MANAGE_COLLECTION_STRATEGIES,
+        "/collections/templates/friendly_reminder/zh",
+        form=lambda keys: {"subject": "矩阵提醒", "body": "{{ customer.name }}，您好。"},
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/collections/templates/{key}/{language}/preview",
+        None,
+        "/collections/templates/friendly_reminder/zh/preview",
+        form=lambda keys: {"subject": "矩阵提醒", "body": "{{ customer.name }}，您好。"},
+    ),
+    Row(
+        "POST",
+        "/collections/templates/{key}/{language}/reset",
+        P.MANAGE_COLLECTION_STRATEGIES,
+        "/collections/templates/overdue_notice/en/reset",
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/customers/{code}/call",
+        P.WORK_COLLECTIONS,
+        "/customers/{customer}/call",
+        form=_json(outcome="no_answer", note="矩阵"),
+        scope=NOT_FOUND,
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/customers/{code}/disputes",
+        P.WORK_COLLECTIONS,
+        "/customers/{customer}/disputes",
+        form=_json(installment_id="{installment}", reason="quality", amount="10.00"),
+        scope=NOT_FOUND,
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/customers/{code}/hold/release",
+        P.OVERRIDE_CREDIT_HOLD,
+        "/customers/{customer}/hold/release",
+        form=_json(reason="矩阵"),
+        scope=NOT_FOUND,
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/customers/{code}/plans/new",
+        P.WORK_COLLECTIONS,
+        "/customers/{customer}/plans/new",
+        form=_json(
+            kind="plan",
+            count="2",
+            first_due_on="{soon}",
+            frequency_days="30",
+            reason="矩阵",
+            items="{free_installment}",
+        ),
+        scope=NOT_FOUND,
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/customers/{code}/promises",
+        P.WORK_COLLECTIONS,
+        "/customers/{customer}/promises",
+        form=_json(amount="10.00", promised_on="{soon}", items="{free_installment}"),
+        scope=NOT_FOUND,
+        ok=303,
+    ),
+    Row(
+        "POST",
+        "/customers/{code}/statements",
+        P.WORK_COLLECTIONS,
+        "/customers/{customer}/statements",
+        scope=NOT_FOUND,
+        ok=303,
+    ),
 ]
 
 # The steps of one upload need that upload to exist first: tests/web/test_import_pages.py tries
@@ -488,6 +962,12 @@ PUBLIC = {
     # The language switch works before sign-in too (kept in the session); signed-in users'
     # choice is covered in test_sign_in.
     ("POST", "/language"),
+    # The customer's statement behind the link it was sent with: the token is the only key
+    # (test_the_statement_link_is_the_only_key below).
+    ("GET", "/statement/{token}"),
+    ("GET", "/statement/{token}.pdf"),
+    ("POST", "/statement/{token}/confirm"),
+    ("POST", "/statement/{token}/dispute"),
 }
 MOUNTS = {"/static"}
 
@@ -511,7 +991,21 @@ def matrix_client(shared: SharedClient, session: Session) -> TestClient:
 
 @pytest.fixture(scope="module")
 def company(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Company]:
-    yield from company_for_module(engine, tmp_path_factory.mktemp("uploads"))
+    for company in company_for_module(engine, tmp_path_factory.mktemp("uploads")):
+        # A letter to print and a sent statement in each book, for the document pages.
+        add_documents(company.session, company.world.own)
+        add_documents(company.session, company.world.other)
+        # An edited template, for its reset.
+        message_templates.save(
+            company.session,
+            actor=TESTER,
+            key="overdue_notice",
+            language="en",
+            subject="Overdue: {{ customer.name }}",
+            body="Dear {{ customer.name }}, {{ total_overdue }} is overdue.",
+        )
+        company.session.flush()
+        yield company
 
 
 @pytest.fixture
@@ -530,6 +1024,10 @@ def _keys(world: World, book: str) -> Keys:
         **(world.own if book == "own" else world.other).keys(),
         "batch": world.batch,
         "review": world.review,
+        "strategy": world.strategy,
+        "collector_id": world.users["collector"].id,
+        # Promises and plans are for days to come, seen from the day the test runs.
+        "soon": (today() + timedelta(days=10)).isoformat(),
     }
 
 
@@ -613,6 +1111,59 @@ def test_the_same_requests_succeed_for_the_owner_of_the_other_book(
         assert response.status_code == row.ok, row.id
         if row.scope == LEFT_OUT:
             assert response.json()["total"] > 0, row.id
+
+
+# ---------------------------------------------------------------- the statement link
+
+
+def test_the_statement_link_is_the_only_key(
+    matrix_client: TestClient, session: Session, world: World
+) -> None:
+    """The customer's pages need no sign-in: the token opens its statement and nothing else; a
+    wrong token is "not found" and changes nothing, whoever sends it."""
+    token = world.own.statement_token
+    wrong = token[:-4] + ("aaaa" if not token.endswith("aaaa") else "bbbb")
+    before = database_state(session)
+    for headers in ({}, world.headers["admin"]):
+        for method, url, form in (
+            ("GET", f"/statement/{wrong}", None),
+            ("GET", f"/statement/{wrong}.pdf", None),
+            ("POST", f"/statement/{wrong}/confirm", {"note": "矩阵"}),
+            ("POST", f"/statement/{wrong}/dispute", {"dispute": str(world.own.installment)}),
+        ):
+            response = matrix_client.request(method, url, data=form, headers=headers)
+            assert response.status_code == 404, (method, url)
+    assert database_state(session) == before
+
+    page = matrix_client.get(f"/statement/{token}")
+    assert page.status_code == 200
+    assert world.own.invoice in page.text
+    assert world.other.invoice not in page.text
+    pdf = matrix_client.get(f"/statement/{token}.pdf")
+    assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+    assert database_state(session) == before
+
+    confirmed = matrix_client.post(f"/statement/{token}/confirm", data={"note": "矩阵"})
+    assert confirmed.status_code == 303
+    assert confirmed.headers["location"] == f"/statement/{token}?answer=confirmed"
+    assert database_state(session) != before
+
+
+def test_a_customer_disputes_lines_of_his_statement_by_its_link(
+    matrix_client: TestClient, session: Session, world: World
+) -> None:
+    line = str(world.own.free_installment)
+    before = database_state(session)
+
+    response = matrix_client.post(
+        f"/statement/{world.own.statement_token}/dispute",
+        data={"dispute": line, f"reason_{line}": "quality", f"amount_{line}": "10.00"},
+    )
+
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].endswith("?answer=disputed")
+    changed = database_state(session)
+    assert len(changed["disputes"]) == len(before["disputes"]) + 1
 
 
 # ---------------------------------------------------------------- coverage

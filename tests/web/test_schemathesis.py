@@ -12,6 +12,7 @@ it to well under a minute per database.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
 from flywheel.app import create_app
+from flywheel.web.contract import today
 from flywheel.web.deps import get_session
 from tests.web.api_support import Company, World, company_for_module
 
@@ -71,6 +73,12 @@ def existing_records(world: World, path: str) -> dict[str, Any]:
         "review_id": world.review,
         "entity": "customers",
         "username": "viewer",
+        "action_id": own.message if path.endswith("/send") else own.action,
+        "promise_id": own.promise,
+        "dispute_id": own.dispute,
+        "arrangement_id": own.arrangement,
+        "strategy_id": world.strategy,
+        "grade": "C",
     }
 
 
@@ -205,6 +213,146 @@ def valid_requests(world: World) -> dict[str, dict[str, Any]]:
         "POST /api/v1/users/{username}/reset-password": {
             "path_parameters": {"username": "viewer"},
             "body": {},
+        },
+        **collections_requests(world),
+    }
+
+
+def collections_requests(world: World) -> dict[str, dict[str, Any]]:
+    own = world.own
+    soon = (today() + timedelta(days=10)).isoformat()
+    code = {"code": own.customer}
+    return {
+        "GET /api/v1/collections/worklist": {
+            "query": {"mine": "all", "channel": "call", "q": own.customer}
+        },
+        "POST /api/v1/collections/actions/{action_id}/call": {
+            "path_parameters": {"action_id": own.action},
+            "body": {
+                "outcome": "promised",
+                "note": "下周付",
+                "promise": {"amount": "200.00", "promised_on": soon},
+            },
+        },
+        "POST /api/v1/collections/actions/{action_id}/done": {
+            "path_parameters": {"action_id": own.action},
+            "body": {"note": "已处理"},
+        },
+        "POST /api/v1/collections/actions/{action_id}/cancel": {
+            "path_parameters": {"action_id": own.action},
+            "body": {"reason": "客户已付"},
+        },
+        "POST /api/v1/collections/actions/{action_id}/send": {
+            "path_parameters": {"action_id": own.message}
+        },
+        "POST /api/v1/customers/{code}/calls": {
+            "path_parameters": code,
+            "body": {
+                "outcome": "disputed",
+                "dispute": {
+                    "installment_id": own.installment,
+                    "reason": "quantity",
+                    "amount": "20.00",
+                },
+            },
+        },
+        "GET /api/v1/customers/{code}/collections": {"path_parameters": code},
+        "GET /api/v1/collections/promises": {
+            "query": {"status": "pending", "customer": own.customer}
+        },
+        "POST /api/v1/customers/{code}/promises": {
+            "path_parameters": code,
+            "body": {"amount": "150.00", "promised_on": soon, "channel": "email"},
+        },
+        "POST /api/v1/collections/promises/{promise_id}/cancel": {
+            "path_parameters": {"promise_id": own.promise},
+            "body": {"reason": "改为分期"},
+        },
+        "GET /api/v1/collections/disputes": {"query": {"status": "open", "reason": "price"}},
+        "GET /api/v1/collections/disputes/{dispute_id}": {
+            "path_parameters": {"dispute_id": own.dispute}
+        },
+        "POST /api/v1/customers/{code}/disputes": {
+            "path_parameters": code,
+            "body": {
+                "installment_id": own.installment,
+                "reason": "delivery",
+                "amount": "30.00",
+                "owner": "collector",
+            },
+        },
+        "POST /api/v1/collections/disputes/{dispute_id}/resolve": {
+            "path_parameters": {"dispute_id": own.dispute},
+            "body": {"resolution": "credit_note", "credit_amount": "50.00"},
+        },
+        "POST /api/v1/collections/disputes/{dispute_id}/reassign": {
+            "path_parameters": {"dispute_id": own.dispute},
+            "body": {"owner": None},
+        },
+        "GET /api/v1/collections/arrangements": {
+            "query": {"status": "proposed", "kind": "extension"}
+        },
+        "POST /api/v1/customers/{code}/plans": {
+            "path_parameters": code,
+            "body": {
+                "installments": 3,
+                "first_due_on": soon,
+                "frequency_days": 30,
+                "reason": "资金紧张",
+                "installment_ids": [own.free_installment],
+                "annual_interest_rate": 0.06,
+            },
+        },
+        "POST /api/v1/customers/{code}/extensions": {
+            "path_parameters": code,
+            "body": {
+                "installment_id": own.free_installment,
+                "new_due_on": soon,
+                "reason": "等待验收",
+            },
+        },
+        "POST /api/v1/collections/arrangements/{arrangement_id}/approve": {
+            "path_parameters": {"arrangement_id": own.arrangement},
+            "body": {"note": "同意"},
+        },
+        "POST /api/v1/collections/arrangements/{arrangement_id}/reject": {
+            "path_parameters": {"arrangement_id": own.arrangement},
+            "body": {"note": "不同意"},
+        },
+        "POST /api/v1/collections/arrangements/{arrangement_id}/cancel": {
+            "path_parameters": {"arrangement_id": own.arrangement},
+            "body": {},
+        },
+        "POST /api/v1/collections/arrangements/{arrangement_id}/confirm": {
+            "path_parameters": {"arrangement_id": own.arrangement},
+            "body": {"confirmation": "王经理回邮件确认", "confirmed_on": "2026-07-01"},
+        },
+        "GET /api/v1/collections/strategies": {},
+        "PUT /api/v1/collections/strategies/{grade}": {
+            "path_parameters": {"grade": "B"},
+            "query": {"tier": "growth"},
+            "body": {
+                "name": "B growth",
+                "steps": [
+                    {"day_offset": -3, "channel": "email", "template": "friendly_reminder"},
+                    {"day_offset": 20, "channel": "escalation", "target": "manager"},
+                ],
+            },
+        },
+        "DELETE /api/v1/collections/strategies/{strategy_id}": {
+            "path_parameters": {"strategy_id": world.strategy}
+        },
+        "POST /api/v1/customers/{code}/credit-hold": {
+            "path_parameters": code,
+            "body": {"reason": "逾期 90 天"},
+        },
+        "DELETE /api/v1/customers/{code}/credit-hold": {
+            "path_parameters": code,
+            "query": {"reason": "已付清"},
+        },
+        "POST /api/v1/customers/{code}/statements": {
+            "path_parameters": code,
+            "body": {"send": False},
         },
     }
 

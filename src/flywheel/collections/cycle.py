@@ -12,6 +12,7 @@ due today, and the actions (messages in the outbox, tasks, credit holds) that fo
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -20,7 +21,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
@@ -307,6 +308,7 @@ def _act(
     renderer = Renderer(session)
     action_rows: list[dict[str, Any]] = []
     plans: list[tuple[Firing, dict[str, Any]]] = []
+    messages: dict[str, dict[str, Any]] = {}
     for firing in firings.values():
         key = _dedupe_key(ActionKind.REMINDER, firing.customer_id, firing.channel, as_of)
         if key in taken:
@@ -320,7 +322,7 @@ def _act(
             ZERO,
         )
         party = parties.get(firing.customer_id)
-        row = {
+        row: dict[str, Any] = {
             "customer_id": firing.customer_id,
             "due_on": as_of,
             "kind": ActionKind.REMINDER.value,
@@ -344,6 +346,19 @@ def _act(
             "note": None,
             "created_at": utcnow(),
         }
+        status, note, message = _decide(
+            firing,
+            row,
+            by_customer,
+            parties,
+            renderer,
+            as_of=as_of,
+            settings=settings,
+            result=result,
+        )
+        row["status"], row["note"] = status, note
+        if message is not None:
+            messages[key] = message
         action_rows.append(row)
         plans.append((firing, row))
     if not action_rows:
@@ -379,28 +394,23 @@ def _act(
     for start in range(0, len(item_rows), BATCH):
         session.execute(insert(ITEMS), item_rows[start : start + BATCH])
     result.actions += len(plans)
-    updates: list[dict[str, Any]] = []
+    for key, message in messages.items():
+        message["action_id"] = id_of[key]
+    outbox.insert_many(session, list(messages.values()))
     for firing, row in plans:
-        status, note = _carry_out(
-            session,
-            firing,
-            row,
-            by_customer,
-            parties,
-            renderer,
-            as_of=as_of,
-            settings=settings,
-            result=result,
-        )
-        if status != row["status"] or note:
-            updates.append({"id": row["id"], "status": status, "note": note})
-    if updates:
-        session.execute(
-            update(ACTIONS)
-            .where(ACTIONS.c.id == bindparam("b_id"))
-            .values(status=bindparam("b_status"), note=bindparam("b_note")),
-            [{"b_id": u["id"], "b_status": u["status"], "b_note": u["note"]} for u in updates],
-        )
+        if (
+            firing.channel is CollectionChannel.CREDIT_HOLD
+            and row["status"] == ActionStatus.DONE.value
+        ):
+            placed = holds.place(
+                session,
+                actor=SYSTEM,
+                customer_id=firing.customer_id,
+                as_of=as_of,
+                reason=f"collection strategy step at {firing.lead.day_offset:+d} days",
+                action_id=row["id"],
+            )
+            result.holds_placed += placed is not None
 
 
 # Without a payment-date prediction, how likely a customer of each grade is to pay late.
@@ -474,8 +484,7 @@ def _assignee(step: CollectionStep, party: MessageParty | None) -> int | None:
     return None
 
 
-def _carry_out(
-    session: Session,
+def _decide(
     firing: Firing,
     row: dict[str, Any],
     by_customer: dict[int, list[OpenItem]],
@@ -485,29 +494,20 @@ def _carry_out(
     as_of: date,
     settings: Settings,
     result: CycleResult,
-) -> tuple[str, str | None]:
-    """Queue the message, place the hold, or leave the task open; returns the action's status
-    and a note."""
+) -> tuple[str, str | None, dict[str, Any] | None]:
+    """What the action becomes: its status, a note, and the outbox row of its message (written
+    with the action). Nothing is written here; a credit hold is placed once the action exists."""
     lead = firing.lead
     channel = firing.channel
     party = parties.get(firing.customer_id)
     if channel is CollectionChannel.CREDIT_HOLD:
         if not lead.automatic:
             result.tasks += 1
-            return ActionStatus.OPEN.value, "place the credit hold"
-        placed = holds.place(
-            session,
-            actor=SYSTEM,
-            customer_id=firing.customer_id,
-            as_of=as_of,
-            reason=f"collection strategy step at {lead.day_offset:+d} days",
-            action_id=row["id"],
-        )
-        result.holds_placed += placed is not None
-        return ActionStatus.DONE.value, None if placed else "already on credit hold"
+            return ActionStatus.OPEN.value, "place the credit hold", None
+        return ActionStatus.DONE.value, None, None
     if channel not in MESSAGE_CHANNELS or not lead.automatic:
         result.tasks += 1
-        return ActionStatus.OPEN.value, None
+        return ActionStatus.OPEN.value, None, None
     listed = _listed_items(firing, by_customer.get(firing.customer_id, []), as_of)
     context = message_context(
         party, listed, as_of=as_of, settings=settings, currency=row["currency"]
@@ -515,38 +515,39 @@ def _carry_out(
     if channel is CollectionChannel.EMAIL:
         if party is None or not party.email:
             result.tasks += 1
-            return ActionStatus.OPEN.value, "no contact with an e-mail address"
+            return ActionStatus.OPEN.value, "no contact with an e-mail address", None
         rendered = renderer.render(lead.template or "due_reminder", party.language, context)
-        outbox.enqueue_email(
-            session,
+        message = outbox.row(
             dedupe_key=row["dedupe_key"],
-            to=party.email,
+            channel=CollectionChannel.EMAIL,
+            recipient=party.email,
             subject=rendered.subject,
             body=rendered.text,
             body_html=rendered.html,
             language=party.language,
             customer_id=firing.customer_id,
-            action_id=row["id"],
         )
     else:
         url = lead.target or settings.webhook_url
         if not url:
             result.tasks += 1
-            return ActionStatus.OPEN.value, "no webhook URL configured"
+            return ActionStatus.OPEN.value, "no webhook URL configured", None
         language = party.team_language if party else "zh"
         rendered = renderer.render(lead.template or "team_alert", language, context)
-        outbox.enqueue_webhook(
-            session,
+        message = outbox.row(
             dedupe_key=row["dedupe_key"],
-            url=url,
-            payload=webhook_payload(settings.webhook_style, rendered, context),
+            channel=CollectionChannel.WEBHOOK,
+            recipient=url,
             subject=rendered.subject,
+            body=json.dumps(
+                webhook_payload(settings.webhook_style, rendered, context), ensure_ascii=False
+            ),
+            body_html=None,
             language=language,
             customer_id=firing.customer_id,
-            action_id=row["id"],
         )
     result.messages += 1
-    return ActionStatus.QUEUED.value, None
+    return ActionStatus.QUEUED.value, None, message
 
 
 def message_context(

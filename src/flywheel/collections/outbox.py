@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from flywheel.audit import service as audit
@@ -82,6 +82,59 @@ def enqueue_webhook(
     )
 
 
+def row(
+    *,
+    dedupe_key: str,
+    channel: CollectionChannel,
+    recipient: str,
+    subject: str | None,
+    body: str,
+    body_html: str | None,
+    language: str | None,
+    customer_id: int | None,
+    action_id: int | None = None,
+) -> dict[str, Any]:
+    """An outbox row for ``insert_many``: a pending message due now."""
+    now = utcnow()
+    return {
+        "dedupe_key": dedupe_key,
+        "action_id": action_id,
+        "customer_id": customer_id,
+        "channel": channel.value,
+        "recipient": recipient,
+        "subject": subject,
+        "body": body,
+        "body_html": body_html,
+        "language": language,
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def insert_many(session: Session, rows: list[dict[str, Any]], *, batch: int = 2000) -> int:
+    """Queue many messages at once (the daily cycle); rows whose dedupe key is already queued
+    are left out. Returns how many were queued."""
+    if not rows:
+        return 0
+    keys = [r["dedupe_key"] for r in rows]
+    taken: set[str] = set()
+    for start in range(0, len(keys), batch):
+        taken.update(
+            session.scalars(
+                select(OutboxMessage.dedupe_key).where(
+                    OutboxMessage.dedupe_key.in_(keys[start : start + batch])
+                )
+            )
+        )
+    fresh = [r for r in rows if r["dedupe_key"] not in taken]
+    table = cast(Table, OutboxMessage.__table__)
+    for start in range(0, len(fresh), batch):
+        session.execute(insert(table), fresh[start : start + batch])
+    return len(fresh)
+
+
 def _enqueue(
     session: Session,
     *,
@@ -147,6 +200,15 @@ class ClaimedMessage:
     claimed_at: datetime
 
 
+def lock_for_writing(session: Session) -> None:
+    """On SQLite, take the database's write lock now, at the start of a transaction that reads
+    before it writes. Otherwise the read pins a snapshot, and a write by anyone else before
+    ours makes ours fail at once with "database is locked" instead of waiting its turn.
+    (A no-op UPDATE takes the lock; PostgreSQL needs nothing of the kind.)"""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("UPDATE outbox SET attempts = attempts WHERE 1 = 0")
+
+
 def retry_delay(attempts: int, backoff_seconds: float) -> float:
     """Seconds to wait after the ``attempts``-th failed attempt: backoff × 2^(attempts−1),
     at most an hour."""
@@ -169,15 +231,17 @@ def claim_due(
     """Claim up to ``limit`` due rows for ``worker_id`` (the caller commits at once).
 
     On PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED``, so concurrent workers claim
-    disjoint batches. A row taken back from a worker that stopped mid-send counts that send as
-    an attempt; once that makes ``max_attempts`` the row is dead-lettered instead of sent again,
-    so a message that kills every worker that tries it cannot loop for ever. ``due_by`` (default
+    disjoint batches. A row taken back from a worker that stopped has its interrupted send
+    counted already (:func:`mark_started`); when that made ``max_attempts`` the row is
+    dead-lettered instead of sent again, so a message that kills every worker that tries it
+    cannot loop for ever. ``due_by`` (default
     ``now``) leaves out pending rows due later: a round of the worker does not retry at once a
     message that failed in the same round.
     """
     wanted = list(channels)
     if limit <= 0 or not wanted:
         return []
+    lock_for_writing(session)
     stale_before = now - timedelta(seconds=claim_timeout_seconds)
     rows = session.scalars(
         select(OutboxMessage)
@@ -201,10 +265,10 @@ def claim_due(
     claimed: list[ClaimedMessage] = []
     for row in rows:
         if row.status == OutboxStatus.SENDING.value:
-            row.attempts += 1
             row.last_error = _clip(
-                f"worker {row.claimed_by} stopped while sending (claimed at "
-                f"{row.claimed_at:%Y-%m-%d %H:%M:%S} UTC); the message may have gone out"
+                f"worker {row.claimed_by} stopped without recording a result (claimed at "
+                f"{row.claimed_at:%Y-%m-%d %H:%M:%S} UTC); if it was sending, the message may "
+                "have gone out"
             )
             if row.attempts >= max_attempts:
                 _finish(session, row, status=OutboxStatus.DEAD, now=now, message_id=None)
@@ -215,6 +279,22 @@ def claim_due(
         claimed.append(_detached(row))
     session.flush()
     return claimed
+
+
+def mark_started(session: Session, outbox_id: int, *, worker_id: str) -> None:
+    """Count the attempt about to be made on a claimed row, before it is made: a worker killed
+    in the middle of it leaves the attempt counted. (The worker writes this in the transaction
+    that records the previous message's result, so it costs no commit of its own.)"""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == outbox_id,
+            OutboxMessage.status == OutboxStatus.SENDING.value,
+            OutboxMessage.claimed_by == worker_id,
+        )
+        .values(attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def release(session: Session, ids: Iterable[int], *, worker_id: str) -> int:
@@ -230,6 +310,7 @@ def release(session: Session, ids: Iterable[int], *, worker_id: str) -> int:
             OutboxMessage.claimed_by == worker_id,
         )
         .values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -239,10 +320,10 @@ def mark_sent(
 ) -> bool:
     """Record that ``message`` went out. Recorded even when the claim was lost meanwhile (the
     message did go out, and saying so stops another retry). False when it was already sent."""
+    lock_for_writing(session)
     row = session.get(OutboxMessage, message.id, with_for_update=True)
     if row is None or row.status == OutboxStatus.SENT.value:
         return False
-    row.attempts += 1
     _finish(session, row, status=OutboxStatus.SENT, now=now, message_id=message_id)
     session.flush()
     return True
@@ -259,13 +340,14 @@ def mark_failed(
     max_attempts: int,
     backoff_seconds: float,
 ) -> OutboxStatus | None:
-    """Record a failed attempt: back to pending with a later next attempt, or dead after
+    """Record a failed attempt (counted by :func:`mark_started`): back to pending with a later
+    next attempt, or dead after
     ``max_attempts`` (at once when the failure is permanent). None when the claim was lost: the
     row belongs to another worker now, which records its own result."""
+    lock_for_writing(session)
     row = session.get(OutboxMessage, message.id, with_for_update=True)
     if row is None or row.status != OutboxStatus.SENDING.value or row.claimed_by != worker_id:
         return None
-    row.attempts += 1
     row.last_error = _clip(error)
     if permanent or row.attempts >= max_attempts:
         _finish(session, row, status=OutboxStatus.DEAD, now=now, message_id=None)
@@ -290,6 +372,7 @@ def status_counts(session: Session) -> dict[str, int]:
 def retry_dead(session: Session, *, actor: Actor, outbox_id: int, now: datetime) -> bool:
     """Put a dead-lettered message back in the queue (after the cause was fixed): pending, due
     now, its attempts counted afresh. False when the row is not dead."""
+    lock_for_writing(session)
     row = session.get(OutboxMessage, outbox_id, with_for_update=True)
     if row is None or row.status != OutboxStatus.DEAD.value:
         return False

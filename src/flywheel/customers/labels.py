@@ -102,6 +102,8 @@ ACTION_LABELS: dict[str, str] = {
     "collections.action_done": N_("Collection task done"),
     "collections.action_cancelled": N_("Collection task skipped"),
     "collections.message_sent": N_("Collection message sent"),
+    "collections.message_failed": N_("Message not delivered (gave up)"),
+    "collections.message_requeued": N_("Message queued again"),
     "credit.hold_placed": N_("Credit hold placed"),
     "credit.hold_released": N_("Credit hold released"),
     "statement.sent": N_("Statement sent"),

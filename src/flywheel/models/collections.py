@@ -32,7 +32,9 @@ class CollectionStrategy(Base):
     wins over the grade's general one)."""
 
     __tablename__ = "collection_strategies"
-    __table_args__ = (UniqueConstraint("grade", "tier", name="uq_collection_strategies_grade_tier"),)
+    __table_args__ = (
+        UniqueConstraint("grade", "tier", name="uq_collection_strategies_grade_tier"),
+    )
 
     id: Mapped[IdPk]
     grade: Mapped[str] = mapped_column(String(2))
@@ -373,7 +375,9 @@ class MessageTemplate(Base):
     used."""
 
     __tablename__ = "message_templates"
-    __table_args__ = (UniqueConstraint("key", "language", name="uq_message_templates_key_language"),)
+    __table_args__ = (
+        UniqueConstraint("key", "language", name="uq_message_templates_key_language"),
+    )
 
     id: Mapped[IdPk]
     key: Mapped[str] = mapped_column(String(64))

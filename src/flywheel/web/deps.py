@@ -33,6 +33,9 @@ def _finish(session: Session, *, commit: bool) -> None:
         session.close()
 
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed when the endpoint returns, rolled back on any
     exception, including domain errors that become 4xx answers. Services only flush.
@@ -41,7 +44,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     happens here on the event loop; only the commit or rollback goes to a worker thread, and it
     runs to its end even when the client has gone away. One thread hop per request, not two.
     """
-    session = session_factory(get_engine(request))()
+    # A request that may change something writes through a SQLite BEGIN IMMEDIATE.
+    writes = request.method not in READ_ONLY_METHODS
+    session = session_factory(get_engine(request), writes=writes)()
     try:
         yield session
     except BaseException:
