@@ -397,20 +397,21 @@ def _act(
     for key, message in messages.items():
         message["action_id"] = id_of[key]
     outbox.insert_many(session, list(messages.values()))
-    for firing, row in plans:
-        if (
-            firing.channel is CollectionChannel.CREDIT_HOLD
-            and row["status"] == ActionStatus.DONE.value
-        ):
-            placed = holds.place(
-                session,
-                actor=SYSTEM,
-                customer_id=firing.customer_id,
-                as_of=as_of,
-                reason=f"collection strategy step at {firing.lead.day_offset:+d} days",
-                action_id=row["id"],
+    result.holds_placed += holds.place_many(
+        session,
+        actor=SYSTEM,
+        as_of=as_of,
+        holds=[
+            (
+                firing.customer_id,
+                row["id"],
+                f"collection strategy step at {firing.lead.day_offset:+d} days",
             )
-            result.holds_placed += placed is not None
+            for firing, row in plans
+            if firing.channel is CollectionChannel.CREDIT_HOLD
+            and row["status"] == ActionStatus.DONE.value
+        ],
+    )
 
 
 # Without a payment-date prediction, how likely a customer of each grade is to pay late.

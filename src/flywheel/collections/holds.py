@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from flywheel.audit import service as audit
 from flywheel.auth import permissions
 from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
+from flywheel.models.base import utcnow
 from flywheel.models.collections import CreditHoldPlacement
 
 
@@ -61,6 +63,49 @@ def place(
         after={"placed_on": as_of.isoformat(), "reason": reason},
     )
     return hold
+
+
+def place_many(
+    session: Session, *, actor: Actor, as_of: date, holds: list[tuple[int, int | None, str]]
+) -> int:
+    """The daily cycle's holds at once: (customer, action, reason) for each; customers already
+    on hold are left as they are. Returns how many were placed."""
+    held = held_customers(session, [customer_id for customer_id, _, _ in holds])
+    now = utcnow()
+    rows: list[dict[str, object]] = []
+    for customer_id, action_id, reason in holds:
+        if customer_id in held:
+            continue
+        held.add(customer_id)
+        rows.append(
+            {
+                "customer_id": customer_id,
+                "placed_on": as_of,
+                "reason": reason,
+                "action_id": action_id,
+                "placed_by_id": actor.user_id,
+                "created_at": now,
+            }
+        )
+    if not rows:
+        return 0
+    session.execute(insert(cast(Table, CreditHoldPlacement.__table__)), rows)
+    audit.record_many(
+        session,
+        actor,
+        [
+            {
+                "action": "credit.hold_placed",
+                "subject_type": "customer",
+                "subject_id": row["customer_id"],
+                "customer_id": row["customer_id"],
+                "before": None,
+                "after": {"placed_on": as_of.isoformat(), "reason": row["reason"]},
+            }
+            for row in rows
+        ],
+    )
+    return len(rows)
 
 
 def release(session: Session, *, actor: Actor, customer_id: int, reason: str) -> bool:
