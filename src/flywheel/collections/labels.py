@@ -122,6 +122,14 @@ FREQUENCIES: tuple[tuple[int, str], ...] = (
 )
 
 
+# The notes the daily cycle leaves on an action it could not carry out by itself.
+NOTE_LABELS: dict[str, str] = {
+    "no contact with an e-mail address": N_("no contact with an e-mail address"),
+    "no webhook URL configured": N_("no webhook URL configured"),
+    "place the credit hold": N_("place the credit hold"),
+}
+
+
 def label(table: dict[str, str], value: str | None) -> str:
     """``value``'s label in the current language; the value itself when it has none."""
     if value is None:
@@ -145,4 +153,5 @@ def all_labels() -> dict[str, dict[str, str]]:
         "arrangement_kind_labels": ARRANGEMENT_KIND_LABELS,
         "arrangement_status_labels": ARRANGEMENT_STATUS_LABELS,
         "target_labels": TARGET_LABELS,
+        "note_labels": NOTE_LABELS,
     }
