@@ -41,7 +41,7 @@ from flywheel.models.enums import (
     DisputeReason,
     TouchpointKind,
 )
-from flywheel.models.receivables import Installment, Invoice
+from flywheel.models.receivables import Installment
 
 AUDITED = ("status", "outcome", "note", "assigned_to_id")
 
@@ -363,35 +363,23 @@ def send(session: Session, *, actor: Actor, action_id: int) -> CollectionAction:
 
 def message_context_of(session: Session, action: CollectionAction) -> dict[str, Any]:
     """The template context of an existing action: its items as they are now."""
-    from flywheel.collections.cycle import OpenItem, message_context
+    from flywheel.collections.cycle import message_context, open_item_rows
 
     settings = get_settings()
     party = contacts_for(session, [action.customer_id]).get(action.customer_id)
-    rows = session.execute(
-        select(
-            Installment.id,
-            Installment.customer_id,
-            Invoice.number,
-            Installment.sequence,
-            Invoice.issue_date,
-            Installment.due_date,
-            Installment.amount,
-            Installment.amount
-            - Installment.paid_amount
-            - Installment.credited_amount
-            - Installment.written_off_amount,
-            Invoice.currency,
-        )
-        .join(Invoice, Invoice.id == Installment.invoice_id)
-        .join(CollectionActionItem, CollectionActionItem.installment_id == Installment.id)
-        .where(CollectionActionItem.action_id == action.id)
-        .distinct()
-        .order_by(Installment.due_date, Installment.id)
-    ).all()
     items = [
-        OpenItem(i, c, n, s, issued, due, Decimal(a), Decimal(o), cur)
-        for i, c, n, s, issued, due, a, o, cur in rows
-        if Decimal(o) > 0
+        item
+        for item in open_item_rows(
+            session,
+            lambda stmt: (
+                stmt.join(
+                    CollectionActionItem, CollectionActionItem.installment_id == Installment.id
+                )
+                .where(CollectionActionItem.action_id == action.id)
+                .distinct()
+            ),
+        )
+        if item.open_amount > 0
     ]
     return message_context(
         party,

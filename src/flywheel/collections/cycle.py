@@ -224,34 +224,41 @@ def _fields(item: OpenItem) -> dict[str, Any]:
     return {name: getattr(item, name) for name in OpenItem.__slots__}
 
 
-def _open_items(session: Session, *, as_of: date, lead_days: int) -> list[OpenItem]:
-    """Open installments due on or before ``as_of + lead_days``, from the partial index."""
+def open_item_rows(session: Session, stmt_filter: Any) -> list[OpenItem]:
+    """The installments ``stmt_filter`` (a function adding joins and conditions to the select)
+    keeps, as items with their invoice and open amount, by customer and due date."""
     open_amount = (
         Installment.amount
         - Installment.paid_amount
         - Installment.credited_amount
         - Installment.written_off_amount
     )
+    stmt = select(
+        Installment.id,
+        Installment.customer_id,
+        Invoice.number,
+        Installment.sequence,
+        Invoice.issue_date,
+        Installment.due_date,
+        Installment.amount,
+        open_amount,
+        Invoice.currency,
+    ).join(Invoice, Invoice.id == Installment.invoice_id)
     rows = session.execute(
-        select(
-            Installment.id,
-            Installment.customer_id,
-            Invoice.number,
-            Installment.sequence,
-            Invoice.issue_date,
-            Installment.due_date,
-            Installment.amount,
-            open_amount,
-            Invoice.currency,
-        )
-        .join(Invoice, Invoice.id == Installment.invoice_id)
-        .where(still_open(), Installment.due_date <= as_of + timedelta(days=lead_days))
-        .order_by(Installment.customer_id, Installment.due_date, Installment.id)
+        stmt_filter(stmt).order_by(Installment.customer_id, Installment.due_date, Installment.id)
     ).all()
     return [
         OpenItem(i, c, n, s, issued, due, Decimal(a), Decimal(o), cur)
         for i, c, n, s, issued, due, a, o, cur in rows
     ]
+
+
+def _open_items(session: Session, *, as_of: date, lead_days: int) -> list[OpenItem]:
+    """Open installments due on or before ``as_of + lead_days``, from the partial index."""
+    last_due = as_of + timedelta(days=lead_days)
+    return open_item_rows(
+        session, lambda stmt: stmt.where(still_open(), Installment.due_date <= last_due)
+    )
 
 
 def _customer_column(session: Session, column: Any, ids: Iterable[int]) -> dict[int, Any]:
@@ -687,31 +694,14 @@ def _customer_open_items(
     ids = list(customer_ids)
     if not ids:
         return {}
-    open_amount = (
-        Installment.amount
-        - Installment.paid_amount
-        - Installment.credited_amount
-        - Installment.written_off_amount
-    )
-    rows = session.execute(
-        select(
-            Installment.id,
-            Installment.customer_id,
-            Invoice.number,
-            Installment.sequence,
-            Invoice.issue_date,
-            Installment.due_date,
-            Installment.amount,
-            open_amount,
-            Invoice.currency,
-        )
-        .join(Invoice, Invoice.id == Installment.invoice_id)
-        .where(still_open(), Installment.customer_id.in_(ids), Installment.due_date <= as_of)
-        .order_by(Installment.customer_id, Installment.due_date, Installment.id)
-    ).all()
     out: dict[int, list[OpenItem]] = defaultdict(list)
-    for i, c, n, s, issued, due, a, o, cur in rows:
-        out[c].append(OpenItem(i, c, n, s, issued, due, Decimal(a), Decimal(o), cur))
+    for item in open_item_rows(
+        session,
+        lambda stmt: stmt.where(
+            still_open(), Installment.customer_id.in_(ids), Installment.due_date <= as_of
+        ),
+    ):
+        out[item.customer_id].append(item)
     return out
 
 
