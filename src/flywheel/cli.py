@@ -68,6 +68,7 @@ def _register() -> None:
     from flywheel.credit.cli import run
     from flywheel.customers.cli import app as customers_app
     from flywheel.demo.cli import demo
+    from flywheel.feedback.cli import app as feedback_app
     from flywheel.importers.cli import app as import_app
     from flywheel.receivables.cli import app as ar_app
     from flywheel.system_cli import init, status
@@ -86,6 +87,7 @@ def _register() -> None:
     app.add_typer(ar_app, name="ar")
     app.add_typer(credit_app, name="credit")
     app.add_typer(collections_app, name="collections")
+    app.add_typer(feedback_app, name="feedback")
     app.add_typer(analyze_app, name="analyze")
 
 

@@ -111,6 +111,30 @@ class Settings(BaseSettings):
     outbox_claim_timeout_seconds: int = Field(default=300, ge=10)
     # The worker runs the daily cycle once a day at this local time (HH:MM, server clock).
     worker_run_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # Feedback. A contact is invited to a survey at most once in this many days (any campaign).
+    survey_min_days_between: int = Field(default=90, ge=0, le=3650)
+    # An answer may be changed through its link for this many hours after it was first given.
+    survey_edit_hours: int = Field(default=72, ge=0, le=24 * 90)
+    # A detractor, a negative comment or an urgent flag opens a follow-up for the account owner
+    # due in this many hours; past it, it escalates to the manager.
+    feedback_loop_sla_hours: int = Field(default=48, ge=1, le=24 * 60)
+    # Account-level NPS weighs each stakeholder's latest answer by his buying role (JSON).
+    account_nps_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "decision_maker": 3.0,
+            "finance": 2.0,
+            "influencer": 2.0,
+            "user": 1.0,
+            "gatekeeper": 1.0,
+            "": 1.0,
+        }
+    )
+    # A promoter's thank-you asks for a referral or a reference at most once in this many days
+    # per contact (0: never ask).
+    referral_ask_days: int = Field(default=180, ge=0, le=3650)
+    # The sentiment model retrains on the company's own scored comments once this many exist
+    # (with both positive and negative ones).
+    sentiment_retrain_min: int = Field(default=200, ge=20)
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,9 @@ class Permission(StrEnum):
     RESOLVE_DISPUTES = "resolve_disputes"
     # Approve plans and extensions, up to the role's limit (FLYWHEEL_ARRANGEMENT_APPROVAL_LIMITS).
     APPROVE_ARRANGEMENTS = "approve_arrangements"
+    MANAGE_SURVEYS = "manage_surveys"  # surveys, campaigns, the topic taxonomy; send now
+    # Log the call-back on a feedback follow-up and close it; reassign it (scoped like the rest).
+    WORK_FEEDBACK = "work_feedback"
 
 
 _A, _M, _S, _C, _F = Role.ADMIN, Role.MANAGER, Role.SALES, Role.COLLECTOR, Role.FINANCE
@@ -56,6 +59,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_COLLECTION_STRATEGIES: frozenset({_A, _C, _F}),
     Permission.RESOLVE_DISPUTES: frozenset({_A, _M, _C, _F}),
     Permission.APPROVE_ARRANGEMENTS: frozenset({_A, _C, _F}),
+    Permission.MANAGE_SURVEYS: frozenset({_A, _M}),
+    Permission.WORK_FEEDBACK: frozenset({_A, _M, _S, _C}),
 }
 
 

@@ -28,6 +28,16 @@ from flywheel.models.credit import (
 )
 from flywheel.models.customers import Contact, Customer, Touchpoint
 from flywheel.models.demo import DemoCustomerTraits
+from flywheel.models.feedback import (
+    FeedbackLoop,
+    FeedbackTopic,
+    Survey,
+    SurveyCampaign,
+    SurveyInvitation,
+    SurveyOptOut,
+    SurveyResponse,
+    TextAnalysis,
+)
 from flywheel.models.importers import ImportBatch
 from flywheel.models.receivables import Allocation, CreditNote, Installment, Invoice, Payment
 from flywheel.models.sales import Order
@@ -53,6 +63,8 @@ __all__ = [
     "Customer",
     "DemoCustomerTraits",
     "Dispute",
+    "FeedbackLoop",
+    "FeedbackTopic",
     "ImportBatch",
     "Installment",
     "Invoice",
@@ -65,6 +77,12 @@ __all__ = [
     "PromiseItem",
     "PromiseToPay",
     "Statement",
+    "Survey",
+    "SurveyCampaign",
+    "SurveyInvitation",
+    "SurveyOptOut",
+    "SurveyResponse",
+    "TextAnalysis",
     "Touchpoint",
     "User",
     "WorkerLease",

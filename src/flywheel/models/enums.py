@@ -177,3 +177,85 @@ class StatementStatus(StrEnum):
     SENT = "sent"
     CONFIRMED = "confirmed"
     DISPUTED = "disputed"
+
+
+# ----------------------------------------------------------------------------- feedback
+
+
+class SurveyKind(StrEnum):
+    NPS = "nps"  # 0–10, "how likely are you to recommend us"
+    CSAT = "csat"  # 1–5, satisfaction
+    CES = "ces"  # 1–7, "it was easy to …" (7 = strongly agree)
+
+
+class CampaignTrigger(StrEnum):
+    ORDER_DELIVERED = "order_delivered"
+    INVOICE_PAID = "invoice_paid"
+    MILESTONE_DONE = "milestone_done"  # a contract milestone (key accounts)
+    TOUCHPOINT = "touchpoint"  # a touchpoint of the campaign's kind was logged
+    DISPUTE_RESOLVED = "dispute_resolved"
+    SCHEDULE = "schedule"  # relationship survey every N months
+
+
+class InvitationStatus(StrEnum):
+    SCHEDULED = "scheduled"  # waits for its send day
+    SENT = "sent"
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+    SKIPPED = "skipped"  # a protection rule held it back (see skip_reason)
+
+
+class SkipReason(StrEnum):
+    OPTED_OUT = "opted_out"
+    RECENTLY_SURVEYED = "recently_surveyed"
+    SAMPLED_OUT = "sampled_out"
+    NO_EMAIL = "no_email"
+    INACTIVE = "inactive"  # the campaign was switched off before the send day
+
+
+class ScoreBand(StrEnum):
+    PROMOTER = "promoter"  # NPS 9–10
+    PASSIVE = "passive"  # NPS 7–8
+    DETRACTOR = "detractor"  # NPS 0–6
+    POSITIVE = "positive"  # CSAT 4–5, CES 5–7
+    NEUTRAL = "neutral"  # CSAT 3, CES 4
+    NEGATIVE = "negative"  # CSAT 1–2, CES 1–3
+
+
+class TextSource(StrEnum):
+    RESPONSE = "response"  # a survey comment
+    TOUCHPOINT = "touchpoint"  # a touchpoint's note
+    DISPUTE = "dispute"  # a dispute's description
+
+
+class Sentiment(StrEnum):
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
+class UrgencyFlag(StrEnum):
+    CHURN_THREAT = "churn_threat"
+    LEGAL = "legal"
+    SAFETY = "safety"
+    ESCALATION = "escalation"
+    REPEATED = "repeated"
+
+
+class LoopReason(StrEnum):
+    DETRACTOR = "detractor"  # NPS 0–6
+    LOW_SCORE = "low_score"  # CSAT 1–2, CES 1–3
+    NEGATIVE_COMMENT = "negative_comment"
+    URGENT = "urgent"
+
+
+class LoopStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class LoopOutcome(StrEnum):
+    RESOLVED = "resolved"
+    PARTLY_RESOLVED = "partly_resolved"
+    NOT_RESOLVED = "not_resolved"
+    NO_CONTACT = "no_contact"

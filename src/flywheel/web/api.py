@@ -14,6 +14,8 @@ def domain_routers() -> list[APIRouter]:
     from flywheel.collections import api as collections
     from flywheel.credit import api as credit
     from flywheel.customers import api as customers
+    from flywheel.feedback import api as feedback
+    from flywheel.feedback import campaign_api, loop_api
     from flywheel.importers import api as importers
     from flywheel.receivables import api as receivables
     from flywheel.receivables import ar_api
@@ -29,6 +31,9 @@ def domain_routers() -> list[APIRouter]:
         ar_api.router,
         credit.router,
         collections.router,
+        feedback.router,
+        campaign_api.router,
+        loop_api.router,
         importers.router,
         users.router,
     ]

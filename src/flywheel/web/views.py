@@ -12,6 +12,8 @@ def page_routers() -> list[APIRouter]:
     from flywheel.collections import views as collections
     from flywheel.credit import views as credit
     from flywheel.customers import views as customers
+    from flywheel.feedback import campaign_views, loop_views, public_views
+    from flywheel.feedback import views as feedback
     from flywheel.importers import views as imports
     from flywheel.receivables import ar_views
     from flywheel.receivables import views as receivables
@@ -28,4 +30,8 @@ def page_routers() -> list[APIRouter]:
         collections.router,
         template_views.router,
         statement_views.router,
+        public_views.router,
+        feedback.router,
+        loop_views.router,
+        campaign_views.router,
     ]
