@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
@@ -77,8 +77,25 @@ def worklist(
     offset: int = 0,
 ) -> Worklist:
     """Today's work for ``actor`` (within his scope), highest priority and value first."""
-    grades = credit.grades_of(session, as_of=as_of)
     items: list[WorkItem] = []
+    # Promises and disputes due are few: read whole, filtered here; their customers' grades are
+    # read for them alone, and the open actions below are filtered and paged in SQL.
+    few_ids = set(
+        session.scalars(
+            select(PromiseToPay.customer_id).where(
+                PromiseToPay.status == PromiseStatus.PENDING.value,
+                PromiseToPay.promised_on <= as_of,
+            )
+        )
+    ) | set(
+        session.scalars(
+            select(Dispute.customer_id).where(
+                Dispute.status == DisputeStatus.OPEN.value,
+                Dispute.sla_due_on <= as_of + timedelta(days=SLA_WARNING_DAYS),
+            )
+        )
+    )
+    grades = credit.grades_of(session, as_of=as_of, customer_ids=few_ids)
 
     def keep(customer: Customer) -> bool:
         if customer_id is not None and customer.id != customer_id:
@@ -160,31 +177,72 @@ def worklist(
                     note=dispute.description,
                 )
             )
+    total = len(items)
     if channel not in ("promise", "dispute"):
-        stmt = (
-            select(CollectionAction, Customer)
-            .join(Customer, Customer.id == CollectionAction.customer_id)
-            .where(
-                visible_customers(actor),
-                CollectionAction.status == ActionStatus.OPEN.value,
-                CollectionAction.due_on <= as_of,
-            )
-        )
+        # Open actions can run to tens of thousands at scale: they are counted and paged in SQL
+        # (only the first ``offset + limit`` in value order are read) and merged with the few
+        # promises and disputes above.
+        conditions = [
+            visible_customers(actor),
+            CollectionAction.status == ActionStatus.OPEN.value,
+            CollectionAction.due_on <= as_of,
+        ]
         if mine is Mine.MINE:
-            stmt = stmt.where(
+            conditions.append(
                 or_(
                     CollectionAction.assigned_to_id.is_(None),
                     CollectionAction.assigned_to_id == actor.user_id,
                 )
             )
         if channel:
-            stmt = stmt.where(CollectionAction.channel == channel)
+            conditions.append(CollectionAction.channel == channel)
         if customer_id is not None:
-            stmt = stmt.where(CollectionAction.customer_id == customer_id)
-        for action, customer in session.execute(stmt).all():
-            if not keep(customer):
-                continue
+            conditions.append(CollectionAction.customer_id == customer_id)
+        if grade is not None:
+            conditions.append(CollectionAction.customer_id.in_(credit.graded(as_of, grade)))
+        if q:
+            needle = f"%{q.strip().lower()}%"
+            conditions.append(
+                or_(func.lower(Customer.code).like(needle), func.lower(Customer.name).like(needle))
+            )
+        priority = case(
+            (CollectionAction.kind == ActionKind.BROKEN_PROMISE.value, 0),
+            (CollectionAction.kind == ActionKind.DISPUTE_SLA.value, 1),
+            else_=2,
+        )
+        total += (
+            session.scalar(
+                select(func.count())
+                .select_from(CollectionAction)
+                .join(Customer, Customer.id == CollectionAction.customer_id)
+                .where(*conditions)
+            )
+            or 0
+        )
+        stmt = (
+            select(CollectionAction, Customer)
+            .join(Customer, Customer.id == CollectionAction.customer_id)
+            .where(*conditions)
+            .order_by(
+                priority,
+                func.coalesce(CollectionAction.expected_value, 0.0).desc(),
+                CollectionAction.due_on,
+                Customer.code,
+                CollectionAction.id,
+            )
+            .limit(offset + limit)
+        )
+        rows = session.execute(stmt).all()
+        grades.update(
+            credit.grades_of(
+                session,
+                as_of=as_of,
+                customer_ids={customer.id for _, customer in rows} - set(grades),
+            )
+        )
+        for action, customer in rows:
             broken = action.kind == ActionKind.BROKEN_PROMISE.value
+            action_grade = grades.get(customer.id)
             items.append(
                 WorkItem(
                     source=Source.ACTION,
@@ -198,13 +256,13 @@ def worklist(
                     if action.expected_value is not None
                     else expected_value(
                         action.amount or Decimal(0),
-                        LATE_BY_GRADE.get(grades.get(customer.id, "C"), 0.35),
+                        LATE_BY_GRADE.get(action_grade or "C", 0.35),
                         action.max_days_overdue or 0,
                     ),
                     customer_id=customer.id,
                     customer_code=customer.code,
                     customer_name=customer.name,
-                    grade=grades.get(customer.id),
+                    grade=action_grade,
                     kind=action.kind,
                     channel=action.channel,
                     amount=action.amount,
@@ -216,4 +274,4 @@ def worklist(
                 )
             )
     items.sort(key=lambda i: (i.priority, -i.value, i.due_on, i.customer_code, i.id))
-    return Worklist(items=items[offset : offset + limit], total=len(items))
+    return Worklist(items=items[offset : offset + limit], total=total)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import ScalarSelect, Select, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from flywheel.analytics.credit_expert import (
@@ -309,18 +310,34 @@ def latest_score(
     )
 
 
-def grades_of(session: Session, *, as_of: date) -> dict[int, str]:
-    """customer id → grade in the newest snapshot day on or before ``as_of`` (empty if none)."""
-    day = session.scalar(
+def _newest_score_day(as_of: date) -> ScalarSelect[date]:
+    return (
         select(CreditScore.as_of)
         .where(CreditScore.as_of <= as_of)
         .order_by(CreditScore.as_of.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    if day is None:
-        return {}
-    return dict(
-        session.execute(
-            select(CreditScore.customer_id, CreditScore.grade).where(CreditScore.as_of == day)
-        ).all()
+
+
+def grades_of(
+    session: Session, *, as_of: date, customer_ids: Collection[int] | None = None
+) -> dict[int, str]:
+    """customer id → grade in the newest snapshot day on or before ``as_of`` (empty if none),
+    for every customer or only ``customer_ids``."""
+    stmt = select(CreditScore.customer_id, CreditScore.grade).where(
+        CreditScore.as_of == _newest_score_day(as_of)
+    )
+    if customer_ids is not None:
+        if not customer_ids:
+            return {}
+        stmt = stmt.where(CreditScore.customer_id.in_(list(customer_ids)))
+    return {row[0]: row[1] for row in session.execute(stmt)}
+
+
+def graded(as_of: date, grade: str) -> Select[int]:
+    """The ids of the customers graded ``grade`` in the newest snapshot on or before ``as_of``
+    (a subquery for ``IN``)."""
+    return select(CreditScore.customer_id).where(
+        CreditScore.as_of == _newest_score_day(as_of), CreditScore.grade == grade
     )
