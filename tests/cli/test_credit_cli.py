@@ -156,7 +156,20 @@ def test_train_then_run_predicts_open_items_and_forecasts_13_weeks(
             text("SELECT count(*) FROM payment_predictions WHERE predicted_on <= '2026-06-30'")
         )
         weeks = conn.execute(
-            text("SELECT week_start, expected, low, high FROM cash_forecasts ORDER BY week_start")
+            text(
+                "SELECT week_start, expected, low, high FROM cash_forecasts "
+                "WHERE currency = 'CNY' ORDER BY week_start"
+            )
+        ).all()
+        currencies = conn.scalars(
+            text("SELECT DISTINCT currency FROM cash_forecasts ORDER BY currency")
+        ).all()
+        open_currencies = conn.scalars(
+            text(
+                "SELECT DISTINCT v.currency FROM installments i "
+                "JOIN payment_predictions p ON p.installment_id = i.id "
+                "JOIN invoices v ON v.id = i.invoice_id ORDER BY v.currency"
+            )
         ).all()
         open_total = conn.scalar(
             text(
@@ -167,6 +180,9 @@ def test_train_then_run_predicts_open_items_and_forecasts_13_weeks(
     engine.dispose()
     assert predicted == open_items == ran["payments"]["installments_predicted"]
     assert too_early == 0
+    # one forecast per currency: amounts in different currencies are never added up
+    assert currencies == sorted(set(open_currencies) | {"CNY"})
+    assert len(weeks) == 13
     assert [str(w[0]) for w in weeks][:2] == ["2026-07-01", "2026-07-08"]
     assert all(float(low) <= float(exp) <= float(high) for _d, exp, low, high in weeks)
     assert sum(float(w[1]) for w in weeks) <= float(open_total) + 0.01

@@ -243,3 +243,42 @@ def test_the_cash_forecast_page_and_api_show_the_weeks_and_what_came_in(
         ("5000.00", "1200.00"),
         ("7000.00", None),
     ]
+
+
+def test_the_cash_forecast_keeps_each_currency_apart(client: TestClient, session: Session) -> None:
+    # Given one forecast day with a CNY and a USD week, and receipts in both currencies,
+    for currency, expected in (("CNY", "5000.00"), ("USD", "800.00")):
+        session.add(
+            CashForecast(
+                as_of=date(2026, 3, 1),
+                currency=currency,
+                week_start=date(2026, 3, 2),
+                expected=Decimal(expected),
+                low=Decimal("100.00"),
+                high=Decimal("9000.00"),
+            )
+        )
+    yuan = make_customer(session, code="FC-CNY")
+    dollar = make_customer(session, code="FC-USD", currency="USD")
+    make_payment(session, customer=yuan, amount="1200.00", received=date(2026, 3, 4))
+    make_payment(
+        session, customer=dollar, amount="300.00", received=date(2026, 3, 5), currency="USD"
+    )
+    make_person(session, "boss.fx", role=Role.MANAGER)
+    session.flush()
+    sign_in(client, "boss.fx")
+
+    # the base currency is shown first, with only its own receipts, and the other is one click away
+    api = client.get("/api/v1/credit/cash-forecast", params={"as_of": "2026-03-10"}).json()
+    assert (api["currency"], api["currencies"]) == ("CNY", ["CNY", "USD"])
+    assert [(w["expected"], w["received"]) for w in api["weeks"]] == [("5000.00", "1200.00")]
+    usd = client.get(
+        "/api/v1/credit/cash-forecast", params={"as_of": "2026-03-10", "currency": "usd"}
+    ).json()
+    assert usd["currency"] == "USD"
+    assert [(w["expected"], w["received"]) for w in usd["weeks"]] == [("800.00", "300.00")]
+    page = client.get("/credit/forecast", params={"as_of": "2026-03-10", "currency": "USD"})
+    assert 'data-testid="forecast-currency-CNY"' in page.text
+    table = page.text[page.text.index('data-testid="cash-forecast"') :]
+    assert "800.00" in table
+    assert "5,000.00" not in table

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
+from flywheel.config import get_settings
 from flywheel.credit import limits, predictions, service
 from flywheel.credit.schemas import (
     CashForecastOut,
@@ -139,12 +140,26 @@ def cash_forecast(
     as_of: Annotated[
         date | None, Query(description="The newest forecast made on or before.")
     ] = None,
+    currency: Annotated[
+        str | None,
+        Query(
+            min_length=3,
+            max_length=3,
+            description="The forecast of this currency (default: the base currency). "
+            "Amounts in different currencies are never added up.",
+        ),
+    ] = None,
 ) -> CashForecastOut:
     """From the predicted payment day of every open installment; the band shifts those days by
     the model's 10th and 90th percentile errors. Past weeks carry what was received."""
-    made, weeks = predictions.forecast(session, as_of=as_of or today())
+    day = as_of or today()
+    shown = (currency or get_settings().base_currency).upper()
+    made, weeks = predictions.forecast(session, as_of=day, currency=shown)
+    _made, currencies = predictions.forecast_currencies(session, as_of=day)
     return CashForecastOut(
         made_on=made,
+        currency=shown,
+        currencies=currencies,
         weeks=[
             ForecastWeekOut(
                 week_start=w.week_start,

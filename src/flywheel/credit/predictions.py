@@ -21,6 +21,7 @@ import numpy as np
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from flywheel.config import get_settings
 from flywheel.errors import NotEnoughData
 from flywheel.kit.money import CENT, from_float
 from flywheel.models.credit import CashForecast, PaymentPrediction
@@ -60,8 +61,8 @@ def model_path(model_dir: Path) -> Path:
 
 def load_history(session: Session, *, as_of: date) -> Any:
     """One row per installment of invoices issued in the last three years up to ``as_of``:
-    installment, customer, issue/due/paid dates (paid: settled in full by ``as_of``), amount
-    and the amount open now."""
+    installment, customer, issue/due/paid dates (paid: settled in full by ``as_of``), amount,
+    the amount open now and the invoice's currency."""
     import pandas as pd  # type: ignore[import-untyped]
 
     since = as_of - timedelta(days=365 * HISTORY_YEARS)
@@ -78,6 +79,7 @@ def load_history(session: Session, *, as_of: date) -> Any:
             - Installment.paid_amount
             - Installment.credited_amount
             - Installment.written_off_amount,
+            Invoice.currency,
         )
         .join(Invoice, Invoice.id == Installment.invoice_id)
         .where(
@@ -98,6 +100,7 @@ def load_history(session: Session, *, as_of: date) -> Any:
             "status",
             "amount",
             "open_amount",
+            "currency",
         ],
     )
     for column in ("issue_date", "due_date", "settled_on"):
@@ -245,18 +248,31 @@ def predict(session: Session, *, as_of: date, model_dir: Path) -> PredictResult 
         session.execute(statement, batch)
 
     amounts = history["open_amount"].to_numpy()[open_rows]
-    weeks = weekly_forecast(predicted, amounts, as_of=as_of, residuals=model.residuals_)
+    currencies = history["currency"].to_numpy()[open_rows]
     session.execute(delete(CashForecast).where(CashForecast.as_of == as_of))
-    session.execute(
-        insert(cast(Table, CashForecast.__table__)),
-        [
-            {"as_of": as_of, "week_start": start, "expected": expected, "low": low, "high": high}
+    forecast_rows: list[dict[str, Any]] = []
+    # Always the base currency, so an empty book shows a forecast of zeros, not none.
+    for currency in sorted(set(currencies.tolist()) | {get_settings().base_currency}):
+        mine = currencies == currency
+        weeks = weekly_forecast(
+            predicted[mine], amounts[mine], as_of=as_of, residuals=model.residuals_
+        )
+        forecast_rows += [
+            {
+                "as_of": as_of,
+                "currency": currency,
+                "week_start": start,
+                "expected": expected,
+                "low": low,
+                "high": high,
+            }
             for start, expected, low, high in weeks
-        ],
-    )
+        ]
+    if forecast_rows:
+        session.execute(insert(cast(Table, CashForecast.__table__)), forecast_rows)
     session.flush()
     seconds["write"] = time.perf_counter() - clock
-    return PredictResult(predicted=len(ids), weeks=len(weeks), seconds=seconds)
+    return PredictResult(predicted=len(ids), weeks=WEEKS, seconds=seconds)
 
 
 def weekly_forecast(
@@ -305,13 +321,33 @@ class ForecastWeek:
     actual: Decimal | None  # received in the week, once it has passed
 
 
-def forecast(session: Session, *, as_of: date) -> tuple[date | None, list[ForecastWeek]]:
-    """The newest forecast made on or before ``as_of``, each past week with what came in."""
+def forecast_currencies(session: Session, *, as_of: date) -> tuple[date | None, list[str]]:
+    """The day of the newest forecast made on or before ``as_of`` and its currencies."""
     made = session.scalar(select(func.max(CashForecast.as_of)).where(CashForecast.as_of <= as_of))
     if made is None:
         return None, []
+    currencies = session.scalars(
+        select(CashForecast.currency).where(CashForecast.as_of == made).distinct()
+    ).all()
+    return made, sorted(currencies)
+
+
+def forecast(
+    session: Session, *, as_of: date, currency: str
+) -> tuple[date | None, list[ForecastWeek]]:
+    """The newest forecast in ``currency`` made on or before ``as_of``, each past week with
+    what came in, in that currency."""
+    made = session.scalar(
+        select(func.max(CashForecast.as_of)).where(
+            CashForecast.as_of <= as_of, CashForecast.currency == currency
+        )
+    )
+    if made is None:
+        return None, []
     rows = session.scalars(
-        select(CashForecast).where(CashForecast.as_of == made).order_by(CashForecast.week_start)
+        select(CashForecast)
+        .where(CashForecast.as_of == made, CashForecast.currency == currency)
+        .order_by(CashForecast.week_start)
     ).all()
     weeks: list[ForecastWeek] = []
     for row in rows:
@@ -321,7 +357,9 @@ def forecast(session: Session, *, as_of: date) -> tuple[date | None, list[Foreca
             actual = Decimal(
                 session.scalar(
                     select(func.coalesce(func.sum(Payment.amount), 0)).where(
-                        Payment.received_on >= row.week_start, Payment.received_on < end
+                        Payment.received_on >= row.week_start,
+                        Payment.received_on < end,
+                        Payment.currency == currency,
                     )
                 )
                 or 0

@@ -119,4 +119,6 @@ class ForecastWeekOut(BaseModel):
 
 class CashForecastOut(BaseModel):
     made_on: date | None = Field(description="The daily cycle that made it; null before any.")
+    currency: str = Field(description="The currency of every amount in the weeks.")
+    currencies: list[str] = Field(description="Every currency the newest forecast covers.")
     weeks: list[ForecastWeekOut]

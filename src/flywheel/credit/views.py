@@ -189,10 +189,17 @@ def cash_forecast(
     session: SessionDep,
     actor: ViewForecast,
     as_of: Annotated[date | None, Query()] = None,
+    currency: Annotated[str | None, Query(max_length=3)] = None,
 ) -> Response:
-    """Expected receipts per week for 13 weeks, with the band, and what came in."""
+    """Expected receipts per week for 13 weeks, with the band, and what came in; one currency
+    at a time (the base currency first)."""
     day = as_of or today()
-    made, weeks = predictions.forecast(session, as_of=day)
+    base = get_settings().base_currency
+    _made, currencies = predictions.forecast_currencies(session, as_of=day)
+    shown = (currency or base).upper()
+    if shown not in currencies and currencies and currency is None:
+        shown = currencies[0]
+    made, weeks = predictions.forecast(session, as_of=day, currency=shown)
     peak = max((float(w.high) for w in weeks), default=0.0) or 1.0
     return render(
         request,
@@ -203,7 +210,8 @@ def cash_forecast(
             "as_of": day,
             "peak": peak,
             "total": sum((w.expected for w in weeks), Decimal("0.00")),
-            "currency": get_settings().base_currency,
+            "currency": shown,
+            "currencies": currencies,
         },
         actor=actor,
     )

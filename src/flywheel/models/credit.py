@@ -105,14 +105,18 @@ class PaymentPrediction(Base):
 
 
 class CashForecast(Base):
-    """Expected receipts of one week as forecast on ``as_of``, with a band; the actual
+    """Expected receipts in one currency of one week as forecast on ``as_of``, with a band; the actual
     receipts are read from the payments once the week has passed."""
 
     __tablename__ = "cash_forecasts"
-    __table_args__ = (UniqueConstraint("as_of", "week_start", name="uq_cash_forecasts_day_week"),)
+    __table_args__ = (
+        UniqueConstraint("as_of", "currency", "week_start", name="uq_cash_forecasts_day_week"),
+    )
 
     id: Mapped[IdPk]
     as_of: Mapped[date] = mapped_column(Date, index=True)
+    # One forecast per currency: amounts in different currencies are never added up.
+    currency: Mapped[str] = mapped_column(String(3), server_default="CNY")
     week_start: Mapped[date] = mapped_column(Date)
     expected: Mapped[Decimal] = mapped_column()
     low: Mapped[Decimal] = mapped_column()
