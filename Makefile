@@ -28,7 +28,12 @@ $(NODE_STAMP): package.json package-lock.json
 $(VENDOR_MANIFEST): $(NODE_STAMP) $(PY_STAMP) src/flywheel/web/assets.py
 	$(BIN)/python -m flywheel.web.assets --node-modules node_modules
 
-$(STAMP): $(PY_STAMP) $(VENDOR_MANIFEST)
+# The shipped sentiment model, trained from data the product may redistribute (about 30 s).
+SENTIMENT_MODEL := src/flywheel/feedback/text/model/sentiment.json
+$(SENTIMENT_MODEL): $(PY_STAMP) $(wildcard src/flywheel/feedback/text/*.py)
+	$(BIN)/python -m flywheel.feedback.text.build
+
+$(STAMP): $(PY_STAMP) $(VENDOR_MANIFEST) $(SENTIMENT_MODEL)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -91,6 +96,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_credit.py --reuse
 	$(BIN)/python benchmarks/bench_collections.py --reuse
 	$(BIN)/python benchmarks/bench_outbox.py --messages 2000
+	$(BIN)/python benchmarks/bench_sentiment.py
+	$(BIN)/python benchmarks/bench_feedback_demo.py
 
 ## Extract the translatable strings and update the catalogs (then translate the new entries).
 LOCALE_DIR := src/flywheel/locale

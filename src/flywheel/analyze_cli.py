@@ -696,3 +696,169 @@ def _show_payments(payload: dict[str, Any]) -> None:
     console.print(f"Note: {DAYS_LATE_DEFINITION}.")
     if payload["out"]:
         console.print(f"Predictions written to {payload['out']}.")
+
+
+# --------------------------------------------------------------------------- sentiment
+
+SENTIMENT_LABELS = {
+    "1": 1,
+    "1.0": 1,
+    "positive": 1,
+    "pos": 1,
+    "正面": 1,
+    "好评": 1,
+    "0": 0,
+    "0.0": 0,
+    "negative": 0,
+    "neg": 0,
+    "负面": 0,
+    "差评": 0,
+}
+
+
+@app.command("sentiment")
+def sentiment(
+    path: Annotated[Path, typer.Argument(help="Comments (CSV or XLSX), one row per comment.")],
+    text_col: Annotated[str, typer.Option("--text-col", help="Column with the comment text.")],
+    label_col: Annotated[
+        str | None,
+        typer.Option(
+            "--label-col",
+            help="Optional known sentiment (positive/negative, 1/0, pos/neg, 正面/负面): "
+            "prints accuracy and macro-F1.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write every row with its columns plus sentiment, score, language, topics "
+            "and urgency.",
+        ),
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Label the sentiment (zh and en, offline), topics and urgency of free-text comments.
+
+    Score runs from -1 (negative) to 1 (positive); a score near 0 is "neutral". Accuracy and
+    macro-F1 compare the yes/no decision (positive when score > 0) with the label column.
+    """
+    try:
+        payload = _run_sentiment(path, text_col, label_col, out)
+    except FlywheelError as error:
+        raise fail(error, as_json=json_output) from None
+    if json_output:
+        print_json(payload)
+        return
+    _show_sentiment(payload)
+
+
+def _parse_sentiment_labels(table: TextTable, column: str) -> list[int]:
+    values: list[int] = []
+    for position, cell in enumerate(table.columns[column]):
+        value = SENTIMENT_LABELS.get(cell.strip().lower()) if cell is not None else None
+        if value is None:
+            shown = "empty" if cell is None else repr(cell)
+            raise ValueUnparseable(
+                f"{table.name}, row {table.row(position)}, column {column!r}: the label must be "
+                f"positive/negative, 1/0, pos/neg or 正面/负面, found {shown}",
+                file=table.name,
+                row=table.row(position),
+                column=column,
+                value=cell,
+            )
+        values.append(value)
+    return values
+
+
+def _run_sentiment(
+    path: Path, text_col: str, label_col: str | None, out: Path | None
+) -> dict[str, Any]:
+    from collections import Counter
+
+    from flywheel.feedback.text import sentiment as text_sentiment
+    from flywheel.feedback.text import topics as text_topics
+    from flywheel.feedback.text import urgency as text_urgency
+
+    table = read_text_table(path)
+    table.require(text_col, *([label_col] if label_col else []))
+    labels = _parse_sentiment_labels(table, label_col) if label_col else None
+    texts = [cell or "" for cell in table.columns[text_col]]
+    model = text_sentiment.load_model()
+    model.predict(texts[:1])  # imports and first-call set-up are not part of the speed
+    started = time.perf_counter()
+    feelings = model.predict(texts)
+    elapsed = time.perf_counter() - started
+    hits = text_topics.tag_batch(texts, text_topics.DEFAULT_TOPICS)
+    flags = [text_urgency.flags(text) for text in texts]
+    accuracy = macro_f1 = None
+    if labels is not None:
+        from sklearn.metrics import f1_score  # type: ignore[import-untyped]
+
+        decided = [1 if f.score > 0 else 0 for f in feelings]
+        accuracy = sum(d == t for d, t in zip(decided, labels, strict=True)) / len(labels)
+        macro_f1 = float(f1_score(labels, decided, average="macro", labels=[0, 1]))
+    if out is not None:
+        added = ["sentiment", "score", "language", "topics", "urgency"]
+        names = [name if name not in table.columns else f"flywheel_{name}" for name in added]
+        source = [table.columns[header] for header in table.headers]
+
+        def rows() -> Iterator[list[Any]]:
+            for position, feeling in enumerate(feelings):
+                yield [
+                    *(column[position] for column in source),
+                    feeling.label,
+                    feeling.score,
+                    feeling.language,
+                    ";".join(hit.code for hit in hits[position]),
+                    ";".join(flags[position]),
+                ]
+
+        _write_rows(out, [*table.headers, *names], rows())
+    topic_counts = Counter(hit.code for found in hits for hit in found)
+    flag_counts = Counter(flag for found in flags for flag in found)
+    return {
+        "file": table.name,
+        "n": len(texts),
+        "model_version": model.version,
+        "sentiment": dict(Counter(f.label for f in feelings)),
+        "languages": dict(Counter(f.language for f in feelings)),
+        "topics": dict(topic_counts.most_common()),
+        "urgency": dict(flag_counts.most_common()),
+        "accuracy": _rounded(accuracy),
+        "macro_f1": _rounded(macro_f1),
+        "texts_per_second": round(len(texts) / elapsed, 1) if elapsed > 0 else None,
+        "out": str(out) if out is not None else None,
+    }
+
+
+def _show_sentiment(payload: dict[str, Any]) -> None:
+    console.print(f"Sentiment of {payload['n']:,} comments in {payload['file']}")
+    result = RichTable()
+    result.add_column("sentiment")
+    result.add_column("comments", justify="right")
+    for label in ("positive", "neutral", "negative"):
+        result.add_row(label, f"{payload['sentiment'].get(label, 0):,}")
+    console.print(result)
+    languages = ", ".join(f"{k} {v:,}" for k, v in payload["languages"].items())
+    console.print(f"Languages: {languages}.")
+    if payload["topics"]:
+        console.print(
+            "Topics: " + ", ".join(f"{k} {v:,}" for k, v in payload["topics"].items()) + "."
+        )
+    if payload["urgency"]:
+        console.print(
+            "Urgency: " + ", ".join(f"{k} {v:,}" for k, v in payload["urgency"].items()) + "."
+        )
+    if payload["accuracy"] is not None:
+        console.print(
+            f"Against the label column: accuracy {payload['accuracy']:.3f}, "
+            f"macro-F1 {payload['macro_f1']:.3f}."
+        )
+    speed = payload["texts_per_second"]
+    console.print(
+        f"Model {payload['model_version']}"
+        + (f", {speed:,.0f} texts/s." if speed is not None else ".")
+    )
+    if payload["out"]:
+        console.print(f"Labelled rows written to {payload['out']}.")

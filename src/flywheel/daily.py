@@ -1,5 +1,6 @@
 """The daily flywheel cycle (``flywheel run``, and the worker once a day): credit scores and
-limits, payment-date predictions and the cash forecast, then the collection strategies."""
+limits, payment-date predictions and the cash forecast, then the collection strategies, then
+the feedback campaigns, text analysis and follow-up escalations."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ def run_daily_cycle(day: date) -> dict[str, Any]:
     """Run every part of the cycle for ``day`` and return what it did (the ``--json`` shape of
     ``flywheel run``). Each part commits on its own, so collections act on the day's grades."""
     from flywheel.collections import cycle
+    from flywheel.feedback import daily as feedback
 
     settings = get_settings()
     card = service.load_scorecard(settings.credit_scorecard)
@@ -25,6 +27,8 @@ def run_daily_cycle(day: date) -> dict[str, Any]:
         predicted = predictions.predict(session, as_of=day, model_dir=settings.model_dir)
     with unit_of_work() as session:
         collected = cycle.run(session, as_of=day, settings=settings)
+    with unit_of_work() as session:
+        heard = feedback.run(session, as_of=day, settings=settings)
     return {
         "as_of": day.isoformat(),
         "credit": {
@@ -46,4 +50,5 @@ def run_daily_cycle(day: date) -> dict[str, Any]:
             "seconds": {k: round(v, 3) for k, v in predicted.seconds.items()},
         },
         "collections": collected.as_dict(),
+        "feedback": heard,
     }

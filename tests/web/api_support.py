@@ -33,7 +33,15 @@ from flywheel.models import Base
 from flywheel.models.audit import AuditEvent
 from flywheel.models.collections import CollectionAction, CollectionStrategy
 from flywheel.models.credit import CreditLimitReview
-from flywheel.models.enums import ActionKind, ActionStatus, DisputeReason, Role, TouchpointKind
+from flywheel.models.enums import (
+    ActionKind,
+    ActionStatus,
+    DisputeReason,
+    InvitationStatus,
+    Role,
+    TouchpointKind,
+)
+from flywheel.models.feedback import Survey, SurveyInvitation
 from flywheel.models.receivables import Allocation, Installment, Invoice
 from flywheel.models.users import User
 from flywheel.sales import service as sales
@@ -98,6 +106,8 @@ class Book:
     # statement (to a contact with an e-mail) and the token of its link.
     letter: int = 0
     statement: int = 0
+    # Feedback: an open follow-up on a detractor's answer (tests/feedback/loop_support.py).
+    loop: int = 0
     statement_token: str = ""
 
     def keys(self) -> dict[str, Any]:
@@ -121,6 +131,7 @@ class Book:
             "letter": self.letter,
             "statement": self.statement,
             "statement_token": self.statement_token,
+            "loop": self.loop,
         }
 
 
@@ -133,6 +144,8 @@ class World:
     batch: int  # an import batch with one rejected row
     review: int  # a pending credit limit review of the rep's account
     strategy: int = 0  # a tier-specific collection strategy (grade C, key accounts)
+    survey: int = 0  # the shipped relationship NPS survey
+    campaign: int = 0  # a shipped survey campaign
 
 
 def make_book(session: Session, prefix: str, owner: User) -> Book:
@@ -248,6 +261,7 @@ def make_world(session: Session) -> World:
     strategy = add_strategies(session)
     add_collections(session, own, strategy)
     add_collections(session, other, strategy)
+    survey, campaign = add_feedback(session, own, other)
     return World(
         users=users,
         headers=headers,
@@ -256,7 +270,45 @@ def make_world(session: Session) -> World:
         batch=result.batch_id,
         review=review.id,
         strategy=strategy.id,
+        survey=survey,
+        campaign=campaign,
     )
+
+
+def add_feedback(session: Session, own: Book, other: Book) -> tuple[int, int]:
+    """The shipped topics, surveys and campaigns, and a detractor's open follow-up in each book;
+    returns the relationship survey's id and the first campaign's."""
+    from flywheel.feedback import analysis, campaigns
+    from flywheel.feedback import tokens as feedback_tokens
+    from tests.feedback.loop_support import world_loop
+
+    analysis.ensure_topics(session)
+    made = campaigns.ensure_default_campaigns(session, as_of=COLLECTIONS_DAY)
+    survey = session.scalar(select(Survey.id).where(Survey.code == "nps-relationship"))
+    assert survey is not None
+    own.loop = world_loop(session, own.customer)
+    other.loop = world_loop(session, other.customer)
+    for book in (own, other):
+        nonce = feedback_tokens.new_nonce()
+        session.add(
+            SurveyInvitation(
+                campaign_id=made[0].id,
+                survey_id=made[0].survey_id,
+                customer_id=customers.get_customer_by_code(session, book.customer, actor=TESTER).id,
+                contact_id=book.contact,
+                dedupe_key=f"world:{book.customer}:survey",
+                event_ref=f"world:{book.customer}",
+                language="zh",
+                token_nonce=nonce,
+                token_hash=feedback_tokens.hash_token(
+                    feedback_tokens.token_for(nonce, get_settings())
+                ),
+                status=InvitationStatus.SENT.value,
+                send_on=COLLECTIONS_DAY,
+            )
+        )
+    session.flush()
+    return survey, made[0].id
 
 
 COLLECTIONS_DAY = date(2026, 6, 30)

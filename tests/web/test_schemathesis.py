@@ -79,6 +79,9 @@ def existing_records(world: World, path: str) -> dict[str, Any]:
         "arrangement_id": own.arrangement,
         "strategy_id": world.strategy,
         "grade": "C",
+        "survey_id": world.survey,
+        "campaign_id": world.campaign,
+        "loop_id": own.loop,
     }
 
 
@@ -353,6 +356,73 @@ def collections_requests(world: World) -> dict[str, dict[str, Any]]:
         "POST /api/v1/customers/{code}/statements": {
             "path_parameters": code,
             "body": {"send": False},
+        },
+        # feedback
+        "GET /api/v1/feedback/surveys": {},
+        "POST /api/v1/feedback/surveys": {
+            "body": {
+                "code": "schema-nps",
+                "kind": "nps",
+                "name_zh": "矩阵",
+                "name_en": "Matrix",
+                "question_zh": "推荐吗？",
+                "question_en": "Recommend?",
+            }
+        },
+        "GET /api/v1/feedback/surveys/{survey_id}": {
+            "path_parameters": {"survey_id": world.survey}
+        },
+        "PATCH /api/v1/feedback/surveys/{survey_id}": {
+            "path_parameters": {"survey_id": world.survey},
+            "body": {"name_en": "Matrix"},
+        },
+        "GET /api/v1/feedback/campaigns": {},
+        "POST /api/v1/feedback/campaigns": {
+            "body": {
+                "name": "Schema campaign",
+                "survey_id": world.survey,
+                "trigger": "order_delivered",
+                "delay_days": 1,
+            }
+        },
+        "GET /api/v1/feedback/campaigns/{campaign_id}": {
+            "path_parameters": {"campaign_id": world.campaign}
+        },
+        "PATCH /api/v1/feedback/campaigns/{campaign_id}": {
+            "path_parameters": {"campaign_id": world.campaign},
+            "body": {"sample_rate": 0.5},
+        },
+        "GET /api/v1/feedback/invitations": {"query": {"customer": own.customer}},
+        "GET /api/v1/feedback/metrics": {
+            "query": {"from": "2026-01-01", "to": "2026-06-30", "by": "owner"}
+        },
+        "GET /api/v1/feedback/metrics/trend": {"query": {"from": "2026-01-01", "to": "2026-06-30"}},
+        "GET /api/v1/feedback/accounts/{code}/nps": {"path_parameters": code},
+        "GET /api/v1/feedback/responses": {"query": {"account": own.customer}},
+        "GET /api/v1/feedback/loops": {"query": {"status": "all"}},
+        "GET /api/v1/feedback/loops/kpis": {"query": {"start": "2026-01-01", "end": "2026-12-31"}},
+        "GET /api/v1/feedback/loops/{loop_id}": {"path_parameters": {"loop_id": own.loop}},
+        "POST /api/v1/feedback/loops/{loop_id}/callback": {
+            "path_parameters": {"loop_id": own.loop},
+            "body": {"note": "回访", "outcome": "resolved"},
+        },
+        "POST /api/v1/feedback/loops/{loop_id}/assign": {
+            "path_parameters": {"loop_id": own.loop},
+            "body": {"owner": "manager"},
+        },
+        "GET /api/v1/feedback/topics": {},
+        "POST /api/v1/feedback/topics": {
+            "body": {
+                "code": "schema_topic",
+                "name_zh": "矩阵",
+                "name_en": "Matrix",
+                "keywords_zh": ["矩阵"],
+            }
+        },
+        "GET /api/v1/feedback/topics/suggestions": {},
+        "PATCH /api/v1/feedback/topics/{code}": {
+            "path_parameters": {"code": "delivery"},
+            "body": {"keywords_en": ["delivery", "late"]},
         },
     }
 

@@ -39,8 +39,9 @@ def _day(value: datetime | None) -> date:
 def run(as_of: AsOf = None, json_output: JsonFlag = False) -> None:
     """The daily flywheel cycle: score every customer's credit as of the day and keep the
     snapshot (running it again for the same day replaces that day's snapshot), predict payment
-    dates, and run the collection strategies (idempotent: a second run the same day creates no
-    new action and sends nothing new)."""
+    dates, run the collection strategies, then the survey campaigns, the text analysis of new
+    comments and the follow-up escalations (idempotent: a second run the same day creates no
+    new action or invitation and sends nothing new)."""
     day = _day(as_of)
     try:
         payload = daily.run_daily_cycle(day)
@@ -75,6 +76,18 @@ def run(as_of: AsOf = None, json_output: JsonFlag = False) -> None:
         f"{collected['skipped_items']:,} items paused by a promise, dispute or extension; "
         f"promises kept {collected['promises_kept']:,}, broken {collected['promises_broken']:,}"
     )
+    heard = payload["feedback"]
+    invited = ", ".join(
+        f"{k.replace('_', ' ')} {v:,}" for k, v in heard["campaigns"].items() if isinstance(v, int)
+    )
+    analysed = ", ".join(f"{k} {v:,}" for k, v in heard["texts_analysed"].items())
+    console.print(
+        f"[green]feedback[/] surveys: {invited or 'nothing to do'}; texts analysed: "
+        f"{analysed or 'none'}; follow-ups escalated {heard['loops_escalated']:,}"
+    )
+    retrained = heard["sentiment_retrained"]
+    if retrained is not None:
+        console.print(f"[green]feedback[/] sentiment model: {retrained['reason']}")
 
 
 @app.command("scores")

@@ -122,6 +122,9 @@ def _print_summary(summary: DemoSummary) -> None:
     console.print(
         "  flywheel demo --replace --customers 5000 --seed 42   [dim]# a bigger company[/]"
     )
+    if summary.survey_link:
+        console.print("  [dim]# an open survey, as the customer sees it (no sign-in):[/]")
+        console.print(f"  {summary.survey_link}", soft_wrap=True)
     sign_ins = Table(title="Demo sign-ins (one per role)", min_width=48)
     sign_ins.add_column("username")
     sign_ins.add_column("password")

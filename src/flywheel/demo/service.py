@@ -12,6 +12,7 @@ from flywheel.auth.passwords import hash_password
 from flywheel.db import upgrade_database
 from flywheel.demo.accounts import DEMO_PASSWORD, with_role_passwords
 from flywheel.demo.collections import seed_collections
+from flywheel.demo.feedback import seed_feedback
 from flywheel.demo.generator import DemoSpec, ProgressFn, generate_company
 from flywheel.demo.writer import AuditNote, has_customers, refuse_existing, write_company
 from flywheel.models.base import utcnow
@@ -49,6 +50,7 @@ class DemoSummary:
     generate_seconds: float = 0.0
     write_seconds: float = 0.0
     seconds: float = 0.0
+    survey_link: str | None = None  # an open invitation's link, to try the survey page
 
     @property
     def total_rows(self) -> int:
@@ -112,6 +114,8 @@ def build_demo(
     write_company(engine, company, replace=replace, audit=audit, progress=progress)
     counts = company.counts()
     counts.update(seed_collections(engine, as_of=as_of, seed=seed))
+    feedback = seed_feedback(engine, as_of=as_of, years=years, seed=seed, progress=progress)
+    counts.update(feedback.counts)
     finished = time.perf_counter()
     return DemoSummary(
         seed=seed,
@@ -123,4 +127,5 @@ def build_demo(
         generate_seconds=generated - started,
         write_seconds=finished - generated,
         seconds=finished - started,
+        survey_link=feedback.survey_link,
     )

@@ -99,6 +99,31 @@ def write_company(
     return counts
 
 
+def append_tables(
+    engine: Engine, tables: list[Table], *, progress: ProgressFn | None = None
+) -> dict[str, int]:
+    """Write more generated tables (rows that need the company in place) in one transaction."""
+    report = progress or _silent
+    backend: _Backend = _Sqlite() if engine.dialect.name == "sqlite" else _Postgres()
+    raw = engine.raw_connection()
+    try:
+        backend.before(raw)
+        try:
+            backend.prepare(raw, [t.name for t in tables])
+            for table in tables:
+                backend.write(raw, table, report)
+            backend.finish(raw, [t.name for t in tables], report)
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            backend.after(raw)
+    finally:
+        raw.close()
+    return {table.name: len(table) for table in tables}
+
+
 def _silent(stage: str, done: int, total: int) -> None:
     """Progress sink when nobody watches."""
 
@@ -277,7 +302,8 @@ def _sqlite_values(column: Column, start: int, stop: int) -> list[Any]:
         days = column.values[start:stop]
         return _with_nulls(np.datetime_as_string(days, unit="D").tolist(), np.isnat(days))
     if isinstance(column, Stamps):
-        return list(_stamp_strings(column.values[start:stop]).tolist())
+        stamps = column.values[start:stop]
+        return _with_nulls(_stamp_strings(stamps).tolist(), np.isnat(stamps))
     # Cents (SQLite stores money as integer cents), floats and texts go as they are.
     return list(column.values[start:stop].tolist())
 
@@ -288,10 +314,9 @@ def _postgres_values(column: Column, start: int, stop: int) -> list[Any]:
     if isinstance(column, Bools):
         return list(column.values[start:stop].tolist())
     if isinstance(column, Stamps):
-        text = np.strings.add(
-            _stamp_strings(column.values[start:stop]).astype(np.dtypes.StringDType()), "+00"
-        )
-        return list(text.tolist())
+        stamps = column.values[start:stop]
+        text = np.strings.add(_stamp_strings(stamps).astype(np.dtypes.StringDType()), "+00")
+        return _with_nulls(text.tolist(), np.isnat(stamps))
     return _sqlite_values(column, start, stop)
 
 

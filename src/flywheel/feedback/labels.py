@@ -35,7 +35,7 @@ TRIGGER_LABELS: dict[str, str] = {
 INVITATION_STATUS_LABELS: dict[str, str] = {
     InvitationStatus.SCHEDULED: N_("Scheduled"),
     InvitationStatus.SENT: N_("Sent"),
-    InvitationStatus.ANSWERED: N_("Answered"),
+    InvitationStatus.ANSWERED: N_("Responded"),
     InvitationStatus.EXPIRED: N_("Expired"),
     InvitationStatus.SKIPPED: N_("Not sent"),
 }

@@ -35,7 +35,9 @@ def hash_token(token: str) -> str:
 
 def looks_like_token(token: str) -> bool:
     """Cheap shape check before any database work (the page answers 404 either way)."""
-    return len(token) == TOKEN_LENGTH and all(c.isalnum() or c in "-_" for c in token)
+    return len(token) == TOKEN_LENGTH and all(
+        c.isascii() and (c.isalnum() or c in "-_") for c in token
+    )
 
 
 def survey_url(token: str, settings: Settings) -> str:
