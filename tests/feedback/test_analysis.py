@@ -138,6 +138,30 @@ def test_prior_negative_texts_of_the_last_90_days_count_for_urgency(
     assert analysed.urgency == _expected(session, COMPLAINT, prior=2)["urgency"]
 
 
+def test_praise_is_not_urgent_for_earlier_complaints_or_a_meeting_with_management(
+    session: Session, world: LoopWorld
+) -> None:
+    # Given two recent complaints of the account,
+    for days_ago in (5, 20):
+        analysis_of(
+            session,
+            customer=world.own,
+            source=TextSource.TOUCHPOINT,
+            source_id=_touchpoint(session, world, f"投诉 {days_ago}", days_ago=days_ago),
+            sentiment=Sentiment.NEGATIVE,
+            at=NOW - timedelta(days=days_ago),
+        )
+    praise = "客户对交付速度和质量非常满意，安排高层互访，下月再次跟进，合作愉快。"
+    response = answer(session, world.own, score=10, comment=praise)
+
+    analysed = analysis.analyse_response(session, response, SETTINGS, now=NOW)
+
+    # a happy customer is neither "repeated" nor asking for management
+    assert analysed is not None
+    assert analysed.sentiment == Sentiment.POSITIVE.value
+    assert analysed.urgency == []
+
+
 def test_pending_notes_disputes_and_comments_are_analysed_once(
     session: Session, world: LoopWorld
 ) -> None:

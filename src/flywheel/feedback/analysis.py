@@ -31,7 +31,7 @@ from flywheel.feedback import surveys
 from flywheel.models.base import utcnow
 from flywheel.models.collections import Dispute
 from flywheel.models.customers import Touchpoint
-from flywheel.models.enums import Sentiment, TextSource
+from flywheel.models.enums import Sentiment, TextSource, UrgencyFlag
 from flywheel.models.feedback import FeedbackLoop, FeedbackTopic, SurveyResponse, TextAnalysis
 
 # A customer's negative texts in this many days before a text count as its prior complaints.
@@ -366,6 +366,9 @@ class _Negatives:
         bisect.insort(self.moments[customer_id], moment)
 
 
+TONE_DEPENDENT_FLAGS = frozenset({UrgencyFlag.ESCALATION.value, UrgencyFlag.REPEATED.value})
+
+
 def _clamp(score: float) -> float:
     return max(-1.0, min(1.0, float(score)))
 
@@ -384,12 +387,21 @@ def _analyse(
     hits = _text().topics.tag_batch(texts, defs)
     rows: list[dict[str, Any]] = []
     for item, feeling, found in zip(items, feelings, hits, strict=True):
-        prior = negatives.before(item.customer_id, item.occurred_at)
+        label = str(feeling.label)
+        # Earlier complaints make only a complaint "repeated"; a positive text keeps the flags
+        # that matter whatever the tone (churn, legal, safety), not escalation or repetition
+        # ("安排高层互访", "下月再次跟进").
+        prior = (
+            negatives.before(item.customer_id, item.occurred_at)
+            if label == Sentiment.NEGATIVE.value
+            else 0
+        )
         flags = [str(f) for f in _text().urgency.flags(item.text, prior_negative_count=prior)]
+        if label == Sentiment.POSITIVE.value:
+            flags = [f for f in flags if f not in TONE_DEPENDENT_FLAGS]
         spans: dict[str, list[list[int]]] = {}
         for hit in found:
             spans.setdefault(hit.code, []).extend([int(s), int(e)] for s, e in hit.spans)
-        label = str(feeling.label)
         if label == Sentiment.NEGATIVE.value:
             negatives.add(item.customer_id, item.occurred_at)
         rows.append(

@@ -35,12 +35,13 @@ WORDS_ZH: dict[str, tuple[str, ...]] = {
         "烫伤", "危险", "冒烟", "过热", "有毒",
     ),
     ESCALATION: (
-        "投诉到", "找你们领导", "找领导", "你们领导", "总经理", "找你们老板", "高层", "上级", "经理出来",
-        "升级投诉", "曝光", "媒体", "举报",
+        "投诉到", "找你们领导", "找领导", "你们领导", "你们总经理", "找你们老板", "你们高层",
+        "要求高层", "向上级投诉", "找上级", "经理出来", "升级投诉", "曝光", "找媒体", "举报",
     ),
     REPEATED: (
         "又是", "又出", "又坏", "又晚", "又迟", "又没", "又错", "又发错", "又延", "又来了", "又一次",
-        "又少", "再次", "再一次", "第二次", "第三次", "第四次", "多次", "屡次", "一再", "反复",
+        "又少", "再次出现", "再次发生", "再次延", "再次出错", "又一回", "第二次", "第三次",
+        "第四次", "多次", "屡次", "一再", "反复",
         "还是没", "仍然没", "依然没", "还没解决", "每次都", "总是",
     ),
 }  # fmt: skip
@@ -62,8 +63,9 @@ WORDS_EN: dict[str, tuple[str, ...]] = {
         "overheating",
     ),
     ESCALATION: (
-        "escalate", "escalating", "escalation", "management", "your manager", "your boss",
-        "ceo", "director", "head office", "complain to", "formal complaint", "report you",
+        "escalate", "escalating", "escalation", "your management", "senior management",
+        "your manager", "your boss", "your ceo", "your director", "head office",
+        "complain to", "formal complaint", "report you",
     ),
     REPEATED: (
         "again", "still not", "still no", "still hasn't", "still haven't", "repeatedly",
