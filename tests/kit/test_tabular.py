@@ -594,3 +594,30 @@ def test_write_xlsx_round_trips_values_and_keeps_formula_text_as_text(tmp_path: 
 def test_write_xlsx_refuses_aware_datetimes(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="Excel cells have no time zone"):
         write_xlsx(tmp_path / "out.xlsx", ["at"], [[datetime(2026, 3, 1, tzinfo=UTC)]])
+
+
+def test_a_tsv_cell_may_start_with_a_quotation_mark(tmp_path: Path) -> None:
+    # Given tab-separated comments, some quoting a phrase, without any cell quoting,
+    path = tmp_path / "comments.tsv"
+    path.write_text(
+        'text\tlabel\n"Soul Kitchen" was great.\t1\nThe "on" button cracked.\t0\n'
+        'Looks great and is strong."\t1\n"what?" he said\t0\n',
+        encoding="utf-8",
+    )
+    with open_table(path) as table:
+        rows = [values for _number, values in table.rows()]
+    # every line is one row, every quotation mark kept
+    assert rows == [
+        ['"Soul Kitchen" was great.', "1"],
+        ['The "on" button cracked.', "0"],
+        ['Looks great and is strong."', "1"],
+        ['"what?" he said', "0"],
+    ]
+
+
+def test_a_tsv_that_quotes_cells_with_tabs_is_read_with_its_quotes(tmp_path: Path) -> None:
+    path = tmp_path / "excel.tsv"
+    path.write_text('name\tnote\nA\t"two\tparts"\nB\t"line\nbreak"\n', encoding="utf-8")
+    with open_table(path) as table:
+        rows = [values for _number, values in table.rows()]
+    assert rows == [["A", "two\tparts"], ["B", "line\nbreak"]]

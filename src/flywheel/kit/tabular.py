@@ -46,6 +46,8 @@ SAMPLE_SIZE = 1 << 20  # bytes looked at to choose the encoding and the delimite
 _CHUNK_SIZE = 1 << 20
 _DELIMITERS = (",", "\t", ";", "|")  # on a tie the earlier one wins
 _QUOTED = re.compile(r'"[^"]*"')
+# A cell quoted because it holds a tab or a line break: what a quoting TSV writer (Excel) makes.
+_QUOTED_TAB_CELL = re.compile(r'(?:^|\t)"(?:[^"]|"")*[\t\n](?:[^"]|"")*"(?:\t|\r?\n|$)', re.M)
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
@@ -291,7 +293,15 @@ def _open_csv(path: Path) -> Table:
         handle.seek(0)
         # newline="" hands line endings to the csv module, which understands quoted newlines.
         text = io.TextIOWrapper(handle, encoding=encoding, newline="")
-        reader = csv.reader(text, delimiter=delimiter)
+        # Tab-separated text is usually written without quoting (a cell may start with a
+        # quotation mark, e.g. a quoted phrase in a comment); only a file that quotes cells
+        # holding tabs or line breaks is read with quotes.
+        quoting = (
+            csv.QUOTE_NONE
+            if delimiter == "\t" and not _QUOTED_TAB_CELL.search(sample_text)
+            else csv.QUOTE_MINIMAL
+        )
+        reader = csv.reader(text, delimiter=delimiter, quoting=quoting)
         header_row_number = 0
         header_cells: list[str] = []
         try:
