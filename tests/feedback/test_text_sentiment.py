@@ -129,3 +129,16 @@ def test_company_retraining_refuses_too_few_or_one_sided_comments() -> None:
         sentiment.train_company_model(["好"] * 10, [1] * 10)
     with pytest.raises(ValueError, match="'maybe' is not a sentiment label"):
         sentiment.train_company_model(["好", "差"], [1, "maybe"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "support is too slow, churn risk",
+        "Delivery was late and we were overcharged.",
+        "Our emails went unanswered for a week.",
+    ],
+)
+def test_english_business_complaints_are_negative(text: str) -> None:
+    # words VADER's general list lacks (slow, late, overcharged, unanswered) carry the tone
+    assert sentiment.load_model().predict([text])[0].label == "negative"

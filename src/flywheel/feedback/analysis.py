@@ -340,21 +340,27 @@ class _Negatives:
     moments: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
 
     def load(self, session: Session, items: Sequence[_Text]) -> None:
-        customers = {i.customer_id for i in items} - set(self.moments)
+        customers = {i.customer_id for i in items if i.customer_id not in self.moments}
         if not customers:
             return
         since = min(i.occurred_at for i in items) - REPEAT_WINDOW
         ids = sorted(customers)
+        negative = Sentiment.NEGATIVE.value
         for start in range(0, len(ids), BATCH):
+            # The tone is checked here, not in the query: with it there, SQLite reads the
+            # (far larger) set of all negative analyses through their index instead of the
+            # few of these customers, which grows slow as the analyses pile up.
             rows = session.execute(
-                select(TextAnalysis.customer_id, TextAnalysis.occurred_at).where(
+                select(
+                    TextAnalysis.customer_id, TextAnalysis.occurred_at, TextAnalysis.sentiment
+                ).where(
                     TextAnalysis.customer_id.in_(ids[start : start + BATCH]),
-                    TextAnalysis.sentiment == Sentiment.NEGATIVE.value,
                     TextAnalysis.occurred_at >= since,
                 )
             ).all()
-            for customer_id, moment in rows:
-                self.moments[int(customer_id)].append(moment)
+            for customer_id, moment, sentiment in rows:
+                if sentiment == negative:
+                    self.moments[int(customer_id)].append(moment)
         for customer_id in customers:
             self.moments[customer_id].sort()
 
@@ -382,9 +388,14 @@ def _analyse(
     now: datetime,
 ) -> list[dict[str, Any]]:
     """The analysis rows of ``items`` (in the order of their moments)."""
+    package = _text()
     texts = [i.text for i in items]
-    feelings = model.predict(texts)
-    hits = _text().topics.tag_batch(texts, defs)
+    # Notes written from a template repeat: the model (pure, text by text) reads each once.
+    distinct = list(dict.fromkeys(texts))
+    felt = dict(zip(distinct, model.predict(distinct), strict=True))
+    feelings = [felt[t] for t in texts]
+    hits = package.topics.tag_batch(texts, defs)
+    version = str(model.version)[:64]
     rows: list[dict[str, Any]] = []
     for item, feeling, found in zip(items, feelings, hits, strict=True):
         label = str(feeling.label)
@@ -396,7 +407,7 @@ def _analyse(
             if label == Sentiment.NEGATIVE.value
             else 0
         )
-        flags = [str(f) for f in _text().urgency.flags(item.text, prior_negative_count=prior)]
+        flags = [str(f) for f in package.urgency.flags(item.text, prior_negative_count=prior)]
         if label == Sentiment.POSITIVE.value:
             flags = [f for f in flags if f not in TONE_DEPENDENT_FLAGS]
         spans: dict[str, list[list[int]]] = {}
@@ -415,7 +426,7 @@ def _analyse(
                 "topics": list(spans),
                 "topic_spans": spans,
                 "urgency": flags,
-                "model_version": str(model.version)[:64],
+                "model_version": version,
                 "occurred_at": item.occurred_at,
                 "analysed_at": now,
             }

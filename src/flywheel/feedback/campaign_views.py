@@ -17,7 +17,8 @@ from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
 from flywheel.customers.labels import BUYING_ROLE_LABELS, TIER_LABELS, TOUCHPOINT_KIND_LABELS
 from flywheel.errors import FlywheelError, ValidationFailed, http_status_for
-from flywheel.feedback import campaigns, labels, surveys
+from flywheel.feedback import campaigns, labels, public_views, surveys
+from flywheel.kit.i18n import N_, use_language
 from flywheel.kit.i18n import gettext as _
 from flywheel.models.enums import BuyingRole, CampaignTrigger, SurveyKind, Tier, TouchpointKind
 from flywheel.models.feedback import Survey, SurveyCampaign
@@ -52,8 +53,30 @@ PlainForm = Annotated[dict[str, str], Depends(_plain_form)]
 MultiForm = Annotated[dict[str, list[str]], Depends(_multi_form)]
 
 
+# An invitation's event_ref ("order:12", "schedule:2026-10-01") as the campaign page says it.
+EVENT_REF_LABELS: dict[str, str] = {
+    "order": N_("Order #%(key)s"),
+    "invoice": N_("Invoice #%(key)s"),
+    "touchpoint": N_("Touchpoint #%(key)s"),
+    "dispute": N_("Dispute #%(key)s"),
+    "credit_note": N_("Credit note #%(key)s"),
+    "milestone": N_("Milestone #%(key)s"),
+    "schedule": N_("Scheduled run of %(key)s"),
+}
+
+
+def event_text(ref: str | None) -> str:
+    """The event in words; a ref of an unknown kind is shown as it is."""
+    if not ref:
+        return ""
+    kind, sep, key = ref.partition(":")
+    label = EVENT_REF_LABELS.get(kind)
+    return _(label, key=key) if label and sep else ref
+
+
 def _labels() -> dict[str, Any]:
     return {
+        "event_text": event_text,
         "kind_labels": labels.KIND_LABELS,
         "trigger_labels": labels.TRIGGER_LABELS,
         "status_labels": labels.INVITATION_STATUS_LABELS,
@@ -186,34 +209,30 @@ def _rows_of(survey: Survey) -> list[dict[str, str]]:
 
 # ---------------------------------------------------------------- surveys: the preview
 
-# The public page's fixed words, in both languages whatever the reader's: the preview shows
-# the page as a Chinese and as an English respondent will see it.
-PAGE_WORDS: dict[str, dict[str, str]] = {
-    "zh": {
-        "low_nps": "完全不可能",
-        "high_nps": "非常可能",
-        "low_csat": "非常不满意",
-        "high_csat": "非常满意",
-        "low_ces": "非常不同意",
-        "high_ces": "非常同意",
-        "send": "提交",
-        "opt_out": "不想再收到调查？退订",
-        "required": "必答",
-        "language": "中文",
-    },
-    "en": {
-        "low_nps": "Not at all likely",
-        "high_nps": "Extremely likely",
-        "low_csat": "Very dissatisfied",
-        "high_csat": "Very satisfied",
-        "low_ces": "Strongly disagree",
-        "high_ces": "Strongly agree",
-        "send": "Send",
-        "opt_out": "Rather not get surveys? Opt out",
-        "required": "required",
-        "language": "English",
-    },
-}
+# The names of the two languages, as the preview's cards are headed.
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+
+
+def page_words(language: str, kind: str) -> dict[str, str]:
+    """The public page's fixed words in ``language`` whatever the reader's: the same catalog
+    entries as public_survey.html, so the preview shows what a respondent will see."""
+    scale = surveys.SCALES.get(kind, surveys.SCALES[SurveyKind.NPS])
+    low_label, high_label = public_views.END_LABELS.get(
+        kind, public_views.END_LABELS[SurveyKind.NPS]
+    )
+    with use_language(language):
+        return {
+            "language": LANGUAGE_NAMES[language],
+            "title": _("Your feedback"),
+            "lead": _("A short survey: it takes less than a minute. Thank you for your time."),
+            "low": f"{scale.low} · {_(low_label)}",
+            "high": f"{scale.high} · {_(high_label)}",
+            "optional": _("(optional)"),
+            "comment": _("Anything else you would like to tell us?"),
+            "send": _("Send my answer"),
+            "opt_out_question": _("Rather not receive our surveys?"),
+            "opt_out": _("Stop sending me surveys"),
+        }
 
 
 def preview_of(data: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -222,7 +241,7 @@ def preview_of(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     scale = surveys.SCALES.get(kind, surveys.SCALES[SurveyKind.NPS])
     pages = []
     for language in ("zh", "en"):
-        words = PAGE_WORDS[language]
+        words = page_words(language, kind)
         questions = []
         for q in data.get("questions") or []:
             questions.append(
@@ -242,8 +261,8 @@ def preview_of(data: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "question": data.get(f"question_{language}") or "",
                 "comment": data.get(f"comment_{language}") or "",
                 "scores": list(range(scale.low, scale.high + 1)),
-                "low": words.get(f"low_{kind}", ""),
-                "high": words.get(f"high_{kind}", ""),
+                "low": words["low"],
+                "high": words["high"],
                 "questions": questions,
             }
         )

@@ -39,6 +39,7 @@ from flywheel.kit.tabular import write_csv, write_xlsx
 from flywheel.models.customers import Customer
 from flywheel.models.enums import LoopStatus, TextSource, Tier
 from flywheel.models.feedback import FeedbackLoop, FeedbackTopic, TextAnalysis
+from flywheel.models.users import User
 from flywheel.web import panels
 from flywheel.web.auth import CurrentActor
 from flywheel.web.contract import today
@@ -303,6 +304,7 @@ def inbox_page(
         request,
         "feedback/inbox.html",
         {
+            "owner_names": _owner_names(session, {i.owner for i in found.items if i.owner}),
             "params": params,
             "filters": params.flt,
             "rows": _shown(found.items, names),
@@ -322,6 +324,16 @@ def inbox_page(
         },
         actor=actor,
     )
+
+
+def _owner_names(session: Session, usernames: set[str]) -> dict[str, str]:
+    """The display names of the owners on one page, by username."""
+    if not usernames:
+        return {}
+    rows = session.execute(
+        select(User.username, User.display_name).where(User.username.in_(sorted(usernames)))
+    ).all()
+    return {username: display_name or username for username, display_name in rows}
 
 
 def _labels() -> dict[str, Any]:

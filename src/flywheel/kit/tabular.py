@@ -296,12 +296,10 @@ def _open_csv(path: Path) -> Table:
         # Tab-separated text is usually written without quoting (a cell may start with a
         # quotation mark, e.g. a quoted phrase in a comment); only a file that quotes cells
         # holding tabs or line breaks is read with quotes.
-        quoting = (
-            csv.QUOTE_NONE
-            if delimiter == "\t" and not _QUOTED_TAB_CELL.search(sample_text)
-            else csv.QUOTE_MINIMAL
-        )
-        reader = csv.reader(text, delimiter=delimiter, quoting=quoting)
+        if delimiter == "\t" and not _QUOTED_TAB_CELL.search(sample_text):
+            reader = csv.reader(text, delimiter=delimiter, quoting=csv.QUOTE_NONE)
+        else:
+            reader = csv.reader(text, delimiter=delimiter)
         header_row_number = 0
         header_cells: list[str] = []
         try:

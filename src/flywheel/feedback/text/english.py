@@ -75,6 +75,19 @@ BOOSTERS_EN: Mapping[str, float] = {
         ["slightly", "somewhat", "barely", "kinda", "sorta", "little", "rather", "fairly"], -0.3
     ),
 }
+# Words of B2B feedback the general-purpose VADER list lacks (on its −4…4 scale): how orders,
+# deliveries, invoices and support go wrong or right.
+BUSINESS_WORDS_EN: Mapping[str, float] = {
+    "slow": -1.5, "slower": -1.5, "sluggish": -1.5, "late": -1.5, "delays": -1.3,
+    "overdue": -1.2, "overcharged": -2.0, "overbilled": -2.0, "unresolved": -1.6,
+    "unanswered": -1.4, "unreachable": -1.5, "unresponsive": -1.8, "leaking": -1.6,
+    "cracked": -1.4, "dented": -1.3, "churn": -1.5, "backorder": -1.0, "backordered": -1.0,
+    "shortage": -1.3, "mislabeled": -1.5, "misdelivered": -1.6,
+    "prompt": 1.2, "promptly": 1.2, "reliable": 1.6, "reliably": 1.4, "smooth": 1.4,
+    "smoothly": 1.4, "fast": 1.2, "quick": 1.0, "quickly": 0.8,
+    "punctual": 1.4,
+}  # fmt: skip
+
 CONTRASTS_EN = frozenset({"but", "however", "although", "though", "yet"})
 #: How far back (in tokens) a negator reaches.
 NEGATION_REACH = 3

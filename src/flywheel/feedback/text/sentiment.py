@@ -201,7 +201,10 @@ def english_lexicon() -> dict[str, float]:
     from importlib import resources
 
     text = resources.files("vaderSentiment").joinpath("vader_lexicon.txt").read_text("utf-8")
-    return english.parse_lexicon(text)
+    table = english.parse_lexicon(text)
+    for word, value in english.BUSINESS_WORDS_EN.items():
+        table.setdefault(word, value)  # VADER's own rating wins where it has one
+    return table
 
 
 def _label_value(label: object) -> int:

@@ -59,7 +59,7 @@ DEFAULT_TOPICS: tuple[TopicDef, ...] = (
     ),
     TopicDef(
         "service", "服务态度", "Service",
-        ("服务", "态度", "客服", "销售", "业务员", "热情", "耐心", "专业", "敷衍"),
+        ("服务", "态度", "客服", "售后", "销售", "业务员", "热情", "耐心", "专业", "敷衍"),
         ("service", "staff", "attitude", "rude", "friendly", "helpful", "sales rep", "account manager", "professional"),
     ),
     TopicDef(
@@ -69,8 +69,8 @@ DEFAULT_TOPICS: tuple[TopicDef, ...] = (
     ),
     TopicDef(
         "communication", "沟通", "Communication",
-        ("沟通", "回复", "联系", "电话", "邮件", "通知", "不回", "联系不上", "反馈", "响应"),
-        ("communication", "respond", "response", "reply", "replied", "call back", "email", "contact", "update", "informed", "unreachable"),
+        ("沟通", "回复", "不回", "联系不上", "打不通", "没人接", "没人理", "通知", "响应"),
+        ("communication", "respond", "responding", "response", "reply", "replied", "call back", "no one answers", "kept us informed", "informed", "unreachable"),
     ),
     TopicDef(
         "packaging", "包装", "Packaging",
@@ -79,7 +79,7 @@ DEFAULT_TOPICS: tuple[TopicDef, ...] = (
     ),
     TopicDef(
         "returns", "退换货", "Returns",
-        ("退货", "换货", "退款", "退换", "售后", "返修", "召回"),
+        ("退货", "换货", "退款", "退换", "返修", "召回"),
         ("return", "returns", "refund", "exchange", "replacement", "rma", "recall"),
     ),
     TopicDef(
@@ -130,27 +130,127 @@ def _patterns(topic: TopicDef) -> _Patterns:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _Taxonomy:
+    """The patterns of a taxonomy: each topic's, and one per language for all the keywords of
+    all topics. A text the latter do not find has no keyword of that language, so the topics'
+    own patterns need not look (most texts are in one language). When every English keyword
+    has a Latin letter, a text without one (``_LETTER``) has none of them either."""
+
+    topics: tuple[tuple[str, _Patterns], ...]
+    any_zh: re.Pattern[str] | None
+    any_en: re.Pattern[str] | None
+    en_needs_letter: bool
+
+
+# What a pattern's ASCII letter matches, any case: the 52 ASCII letters and İ ı ſ K (re's
+# IGNORECASE); cheap to look for, unlike a whole-word English pattern.
+_LETTER = re.compile(r"[a-z]", re.IGNORECASE)
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+_taxonomies: dict[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...], _Taxonomy] = {}
+
+
+def _taxonomy(topics: Sequence[TopicDef]) -> _Taxonomy:
+    key = tuple((t.code, tuple(t.keywords_zh), tuple(t.keywords_en)) for t in topics)
+    found = _taxonomies.get(key)
+    if found is None:
+        if len(_taxonomies) > 64:
+            _taxonomies.clear()
+        found = _Taxonomy(
+            topics=tuple((topic.code, _patterns(topic)) for topic in topics),
+            any_zh=_chinese_pattern([w for t in topics for w in t.keywords_zh]),
+            any_en=_english_pattern([w for t in topics for w in t.keywords_en]),
+            en_needs_letter=all(_ASCII_LETTER.search(w) for t in topics for w in t.keywords_en),
+        )
+        _taxonomies[key] = found
+    return found
+
+
+def _tag(text: str, taxonomy: _Taxonomy) -> list[TopicHit]:
+    zh = taxonomy.any_zh is not None and taxonomy.any_zh.search(text) is not None
+    en = (
+        taxonomy.any_en is not None
+        and (not taxonomy.en_needs_letter or _LETTER.search(text) is not None)
+        and taxonomy.any_en.search(text) is not None
+    )
+    if not zh and not en:
+        return []
+    hits: list[TopicHit] = []
+    for code, (chinese, english) in taxonomy.topics:
+        spans = [m.span() for m in chinese.finditer(text)] if zh and chinese is not None else []
+        if en and english is not None:
+            spans += [m.span() for m in english.finditer(text)]
+        if spans:
+            spans.sort()
+            words = list(dict.fromkeys(text[s:e].lower() for s, e in spans))
+            hits.append(TopicHit(code, words, spans))
+    return hits
+
+
 def tag(text: str, topics: Sequence[TopicDef]) -> list[TopicHit]:
     """The topics whose keywords occur in ``text``, with the words found and their
     [start, end) character spans in ``text`` (English: whole words, any case; Chinese:
     substrings). Topics in taxonomy order; spans in text order."""
-    hits: list[TopicHit] = []
-    for topic in topics:
-        spans: list[tuple[int, int]] = []
-        for pattern in _patterns(topic):
-            if pattern is not None:
-                spans.extend(m.span() for m in pattern.finditer(text))
-        if spans:
-            spans.sort()
-            words = list(dict.fromkeys(text[s:e].lower() for s, e in spans))
-            hits.append(TopicHit(topic.code, words, spans))
-    return hits
+    return _tag(text, _taxonomy(topics))
 
 
-def _vectorizer() -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+def _char_grams(texts: Sequence[str]) -> tuple[Any, Any]:
+    """(row, code) of every character 1- to 3-gram of every text: scikit-learn's
+    ``analyzer="char_wb"``, ``ngram_range=(1, 3)`` tokens (the lowercased text's words, each
+    padded with a space at both ends), found with numpy for a whole batch at once. A gram's
+    code holds its code points (+1) left-aligned in 21 bits each, so codes sort as the grams
+    do as strings. The texts are written ``" w1  w2 "``, one after the other: the n-grams of
+    the padded words are then exactly the substrings holding no two spaces."""
+    import numpy as np
 
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=1)
+    parts = []
+    for text in texts:
+        words = text.lower().split()
+        parts.append(f" {'  '.join(words)} " if words else "")
+    joined = "".join(parts).encode("utf-32-le", "surrogatepass")
+    points = np.frombuffer(joined, dtype=np.uint32).astype(np.int64) + 1
+    sizes = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    rows = np.repeat(np.arange(len(parts), dtype=np.int64), sizes)
+    space = points == ord(" ") + 1
+    apart = ~(space[:-1] & space[1:])  # no two spaces from here
+    two = (points[:-1] << 42) | (points[1:] << 21)
+    three = two[:-1] | points[2:]
+    apart3 = apart[:-1] & apart[1:]
+    return (
+        np.concatenate([rows, rows[:-1][apart], rows[:-2][apart3]]),
+        np.concatenate([points << 42, two[apart], three[apart3]]),
+    )
+
+
+def _char_counts(texts: Sequence[str], vocabulary: Any = None) -> tuple[Any, Any]:
+    """(counts, vocabulary): the texts' character n-gram counts as a sparse matrix over
+    ``vocabulary`` (sorted gram codes; grams outside it left out), or over all their grams
+    when it is None: what ``TfidfVectorizer``'s counting gives (float counts, columns in the
+    grams' sorted order, indices sorted)."""
+    import numpy as np
+    from scipy import sparse  # type: ignore[import-untyped]
+
+    rows, codes = _char_grams(texts)
+    order = np.lexsort((codes, rows))
+    rows, codes = rows[order], codes[order]
+    first = np.ones(len(codes), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (codes[1:] != codes[:-1])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(codes)))
+    rows, codes = rows[starts], codes[starts]
+    if vocabulary is None:
+        vocabulary = np.unique(codes)
+    columns = np.searchsorted(vocabulary, codes)
+    known = columns < len(vocabulary)
+    known[known] = vocabulary[columns[known]] == codes[known]
+    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[known], minlength=len(texts)), out=indptr[1:])
+    matrix = sparse.csr_matrix(
+        (counts[known].astype(np.float64), columns[known], indptr),
+        shape=(len(texts), len(vocabulary)),
+    )
+    matrix.sort_indices()
+    return matrix, vocabulary
 
 
 def tag_batch(texts: Sequence[str], topics: Sequence[TopicDef]) -> list[list[TopicHit]]:
@@ -160,7 +260,10 @@ def tag_batch(texts: Sequence[str], topics: Sequence[TopicDef]) -> list[list[Top
     ``FALLBACK_MIN_SIMILARITY``."""
     import numpy as np
 
-    results = [tag(text or "", topics) for text in texts]
+    taxonomy = _taxonomy(topics)
+    # Notes written from a template repeat within a batch: each text is tagged once.
+    once = {text: _tag(text, taxonomy) for text in dict.fromkeys(t or "" for t in texts)}
+    results = [list(once[text or ""]) for text in texts]
     untagged = [i for i, hits in enumerate(results) if not hits and (texts[i] or "").strip()]
     members: dict[str, list[int]] = {}
     for i, hits in enumerate(results):
@@ -169,16 +272,26 @@ def tag_batch(texts: Sequence[str], topics: Sequence[TopicDef]) -> list[list[Top
     codes = [code for code, rows in members.items() if len(rows) >= FALLBACK_MIN_EXAMPLES]
     if not untagged or not codes:
         return results
+    from sklearn.feature_extraction.text import TfidfTransformer  # type: ignore[import-untyped]
     from sklearn.preprocessing import normalize  # type: ignore[import-untyped]
 
-    vectorizer = _vectorizer()
+    # The tf-idf of char_wb 1-3-grams (sublinear tf), fitted on the texts of the fallback's
+    # topics; each text is split into n-grams once.
     tagged_rows = sorted({i for code in codes for i in members[code]})
-    vectorizer.fit([texts[i] for i in tagged_rows])
-    matrix = vectorizer.transform(list(texts))
+    position = {row: k for k, row in enumerate(tagged_rows)}
+    counts, vocabulary = _char_counts([texts[i] for i in tagged_rows])
+    tfidf = TfidfTransformer(sublinear_tf=True).fit(counts)
+    tagged = tfidf.transform(counts, copy=False)
     centroids = normalize(
-        np.vstack([np.asarray(matrix[members[code]].mean(axis=0)) for code in codes])
+        np.vstack(
+            [
+                np.asarray(tagged[[position[i] for i in members[code]]].mean(axis=0))
+                for code in codes
+            ]
+        )
     )
-    similarity = np.asarray(matrix[untagged] @ centroids.T)
+    others = tfidf.transform(_char_counts([texts[i] for i in untagged], vocabulary)[0], copy=False)
+    similarity = np.asarray(others @ centroids.T)
     for row, i in enumerate(untagged):
         best = int(np.argmax(similarity[row]))
         if similarity[row, best] >= FALLBACK_MIN_SIMILARITY:

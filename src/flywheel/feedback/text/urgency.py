@@ -7,6 +7,7 @@ sue") does not count. Returns stable codes; the UI translates them.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -84,18 +85,36 @@ _NEGATION_EN = re.compile(
 )
 
 
+def _alternatives(zh: Sequence[str], en: Sequence[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    zh = sorted(zh, key=len, reverse=True)
+    en = sorted(en, key=len, reverse=True)
+    english = "|".join(r"\s+".join(map(re.escape, w.split())) for w in en)
+    return (
+        re.compile("|".join(map(re.escape, zh))),
+        re.compile(rf"(?<![a-z0-9])(?:{english})(?![a-z0-9])", re.IGNORECASE),
+    )
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
-    compiled: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
-    for code in FLAGS:
-        zh = sorted(WORDS_ZH[code], key=len, reverse=True)
-        en = sorted(WORDS_EN[code], key=len, reverse=True)
-        english = "|".join(r"\s+".join(map(re.escape, w.split())) for w in en)
-        compiled[code] = (
-            re.compile("|".join(map(re.escape, zh))),
-            re.compile(rf"(?<![a-z0-9])(?:{english})(?![a-z0-9])", re.IGNORECASE),
-        )
-    return compiled
+    return {code: _alternatives(WORDS_ZH[code], WORDS_EN[code]) for code in FLAGS}
+
+
+# What a pattern's ASCII letter matches, any case: the 52 ASCII letters and İ ı ſ K (re's
+# IGNORECASE); cheap to look for, unlike the English words.
+_LETTER = re.compile(r"[a-z]", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _any() -> tuple[re.Pattern[str], re.Pattern[str], bool]:
+    """The words of every flag, per language: a text they do not find has no flag of that
+    language to look for (most texts have none); and whether every English word has a Latin
+    letter (then a text without ``_LETTER`` has no English word)."""
+    zh, en = _alternatives(
+        [w for code in FLAGS for w in WORDS_ZH[code]], [w for code in FLAGS for w in WORDS_EN[code]]
+    )
+    needs_letter = all(re.search(r"[A-Za-z]", w) for code in FLAGS for w in WORDS_EN[code])
+    return zh, en, needs_letter
 
 
 def _negated(text: str, start: int, chinese: bool) -> bool:
@@ -104,9 +123,11 @@ def _negated(text: str, start: int, chinese: bool) -> bool:
     return pattern.search(before) is not None
 
 
-def _found(text: str, code: str) -> bool:
+def _found(text: str, code: str, languages: tuple[bool, bool] = (True, True)) -> bool:
     zh, en = _patterns()[code]
-    for pattern, chinese in ((zh, True), (en, False)):
+    for pattern, chinese, look in ((zh, True, languages[0]), (en, False, languages[1])):
+        if not look:
+            continue
         for match in pattern.finditer(text):
             if code == REPEATED or not _negated(text, match.start(), chinese):
                 return True
@@ -116,11 +137,19 @@ def _found(text: str, code: str) -> bool:
 def flags(text: str, prior_negative_count: int = 0) -> list[str]:
     """The urgency flags of ``text`` in ``FLAGS`` order; ``prior_negative_count`` is how many
     negative comments the same customer made before this one."""
-    import unicodedata
-
     cleaned = unicodedata.normalize("NFKC", text or "")
-    found = [code for code in FLAGS if code != REPEATED and _found(cleaned, code)]
-    if prior_negative_count >= REPEATED_AFTER or _found(cleaned, REPEATED):
+    any_zh, any_en, needs_letter = _any()
+    languages = (
+        any_zh.search(cleaned) is not None,
+        (not needs_letter or _LETTER.search(cleaned) is not None)
+        and any_en.search(cleaned) is not None,
+    )
+    found: list[str] = []
+    if any(languages):
+        found = [code for code in FLAGS if code != REPEATED and _found(cleaned, code, languages)]
+    if prior_negative_count >= REPEATED_AFTER or (
+        any(languages) and _found(cleaned, REPEATED, languages)
+    ):
         found.append(REPEATED)
     return found
 
