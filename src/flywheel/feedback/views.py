@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select
@@ -183,19 +183,20 @@ class InboxParams:
 
 
 def read_inbox_params(
-    *,
-    start: str,
-    end: str,
-    band: str,
-    sentiment: str,
-    topic: str,
-    urgency: str,
-    account: str,
-    owner: str,
-    source: str,
-    kind: str,
-    customer: str = "",
+    start: Annotated[str, Query(alias="from", max_length=20)] = "",
+    end: Annotated[str, Query(alias="to", max_length=20)] = "",
+    band: Short = "",
+    sentiment: Short = "",
+    topic: Short = "",
+    urgency: Short = "",
+    account: Text = "",
+    customer: Annotated[str, Query(max_length=64)] = "",
+    owner: Annotated[str, Query(max_length=64)] = "",
+    source: Short = "",
+    kind: Short = "",
 ) -> InboxParams:
+    """The inbox's filters from the query string (the page and its exports); a value that
+    cannot be read is named in ``problems`` and ignored."""
     problems: list[str] = []
     first = _day(start, N_("From"), problems)
     last = _day(end, N_("To"), problems)
@@ -219,6 +220,9 @@ def read_inbox_params(
     return InboxParams(
         flt, first.isoformat() if first else "", last.isoformat() if last else "", problems
     )
+
+
+InboxQuery = Annotated[InboxParams, Depends(read_inbox_params)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,33 +273,10 @@ def inbox_page(
     request: Request,
     session: SessionDep,
     actor: CurrentActor,
-    start: Annotated[str, Query(alias="from", max_length=20)] = "",
-    end: Annotated[str, Query(alias="to", max_length=20)] = "",
-    band: Short = "",
-    sentiment: Short = "",
-    topic: Short = "",
-    urgency: Short = "",
-    account: Text = "",
-    customer: Annotated[str, Query(max_length=64)] = "",
-    owner: Annotated[str, Query(max_length=64)] = "",
-    source: Short = "",
-    kind: Short = "",
+    params: InboxQuery,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     """Every answer and analysed text the actor may see, newest first."""
-    params = read_inbox_params(
-        start=start,
-        end=end,
-        band=band,
-        sentiment=sentiment,
-        topic=topic,
-        urgency=urgency,
-        account=account,
-        customer=customer,
-        owner=owner,
-        source=source,
-        kind=kind,
-    )
     found = feedback_inbox.inbox(
         session, actor=actor, flt=params.flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
@@ -459,32 +440,9 @@ def _export(
 def export_csv(
     session: SessionDep,
     actor: CurrentActor,
-    start: Annotated[str, Query(alias="from", max_length=20)] = "",
-    end: Annotated[str, Query(alias="to", max_length=20)] = "",
-    band: Short = "",
-    sentiment: Short = "",
-    topic: Short = "",
-    urgency: Short = "",
-    account: Text = "",
-    customer: Annotated[str, Query(max_length=64)] = "",
-    owner: Annotated[str, Query(max_length=64)] = "",
-    source: Short = "",
-    kind: Short = "",
+    params: InboxQuery,
 ) -> Response:
     """The filtered inbox (every page) as CSV in UTF-8 with a byte order mark."""
-    params = read_inbox_params(
-        start=start,
-        end=end,
-        band=band,
-        sentiment=sentiment,
-        topic=topic,
-        urgency=urgency,
-        account=account,
-        customer=customer,
-        owner=owner,
-        source=source,
-        kind=kind,
-    )
     return _export(session, actor, params, ".csv")
 
 
@@ -492,32 +450,9 @@ def export_csv(
 def export_xlsx(
     session: SessionDep,
     actor: CurrentActor,
-    start: Annotated[str, Query(alias="from", max_length=20)] = "",
-    end: Annotated[str, Query(alias="to", max_length=20)] = "",
-    band: Short = "",
-    sentiment: Short = "",
-    topic: Short = "",
-    urgency: Short = "",
-    account: Text = "",
-    customer: Annotated[str, Query(max_length=64)] = "",
-    owner: Annotated[str, Query(max_length=64)] = "",
-    source: Short = "",
-    kind: Short = "",
+    params: InboxQuery,
 ) -> Response:
     """The filtered inbox (every page) as an Excel workbook; times are UTC."""
-    params = read_inbox_params(
-        start=start,
-        end=end,
-        band=band,
-        sentiment=sentiment,
-        topic=topic,
-        urgency=urgency,
-        account=account,
-        customer=customer,
-        owner=owner,
-        source=source,
-        kind=kind,
-    )
     return _export(session, actor, params, ".xlsx")
 
 

@@ -160,7 +160,8 @@ class TextAnalysis(Base):
     __tablename__ = "text_analyses"
     __table_args__ = (
         UniqueConstraint("source", "source_id", name="uq_text_analyses_source"),
-        Index("ix_text_analyses_customer_analysed", "customer_id", "analysed_at"),
+        # A customer's earlier complaints (urgency: repeated) are found through this index.
+        Index("ix_text_analyses_customer_occurred", "customer_id", "occurred_at"),
         Index("ix_text_analyses_sentiment", "sentiment"),
     )
 

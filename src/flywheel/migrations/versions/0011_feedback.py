@@ -136,7 +136,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("text_analyses", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_text_analyses_customer_analysed", ["customer_id", "analysed_at"], unique=False
+            "ix_text_analyses_customer_occurred", ["customer_id", "occurred_at"], unique=False
         )
         batch_op.create_index("ix_text_analyses_sentiment", ["sentiment"], unique=False)
 
@@ -432,7 +432,7 @@ def downgrade() -> None:
     op.drop_table("survey_invitations")
     with op.batch_alter_table("text_analyses", schema=None) as batch_op:
         batch_op.drop_index("ix_text_analyses_sentiment")
-        batch_op.drop_index("ix_text_analyses_customer_analysed")
+        batch_op.drop_index("ix_text_analyses_customer_occurred")
 
     op.drop_table("text_analyses")
     with op.batch_alter_table("survey_campaigns", schema=None) as batch_op:
