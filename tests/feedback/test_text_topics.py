@@ -108,3 +108,18 @@ def test_suggestions_cluster_comments_and_name_them_by_their_terms() -> None:
 
 def test_too_few_texts_give_no_suggestions() -> None:
     assert suggest_topics(["太慢", "太贵"]) == []
+
+
+def test_suggested_chinese_terms_are_not_fragments_across_words() -> None:
+    texts = [
+        "很失望，请重视。",
+        "非常失望，请尽快重视。",
+        "很失望，体验太差，请重视。",
+        "客户对新产品有兴趣，但预算尚未确定。",
+        "对新产品感兴趣，但预算还没批。",
+        "新产品的预算尚未确定，等待审批。",
+    ]
+    terms = [term for found in suggest_topics(texts, k=2) for term in found.terms]
+    # "失望" and "重视" name a cluster; "很失", "但预" or "对新" never do
+    assert "失望" in terms
+    assert not {"很失", "但预", "对新"} & set(terms)

@@ -33,6 +33,7 @@ from flywheel.models.feedback import SurveyResponse, TextAnalysis
 
 RECENT_LOOP_DAYS = 30  # detractors younger than this still have their follow-up open
 STILL_OPEN_SHARE = 0.03  # of the older follow-ups, still open (overdue) today
+STILL_OPEN_WITHIN_DAYS = 90  # but none older than this: a real team would have closed it
 
 
 def next_id(connection: Connection, table: str) -> int:
@@ -58,8 +59,10 @@ def follow_ups(
     recent_from = now_us - np.timedelta64(RECENT_LOOP_DAYS, "D")
     old = np.flatnonzero(bad & (answered_at < recent_from))
     recent = np.flatnonzero(bad & (answered_at >= recent_from))
-    # A few older follow-ups are still open: overdue, escalated to the manager.
-    stuck = rng.random(len(old)) < STILL_OPEN_SHARE
+    # A few older follow-ups of the last quarter are still open: overdue, escalated to the
+    # manager.
+    lately = answered_at[old] >= now_us - np.timedelta64(STILL_OPEN_WITHIN_DAYS, "D")
+    stuck = (rng.random(len(old)) < STILL_OPEN_SHARE) & lately
     _open_recent(engine, written.response_id[recent], settings)
     with engine.connect() as connection:
         first_id = next_id(connection, "feedback_loops")

@@ -378,8 +378,16 @@ _STOP_ZH = frozenset(
 )
 
 
+# A Chinese character pair holding one of these is a fragment across words ("但预", "很失"),
+# not a term a topic could be named by.
+_FUNCTION_CHARS_ZH = frozenset(
+    "的了是我你他她它们这那和与及或但而且也都就还在有把被让给对向从很太挺更最吧呢吗啊呀哦么个"
+)
+
+
 def _terms(text: str) -> list[str]:
-    """Words of English text and character 2-grams of Chinese runs, without stop words."""
+    """Words of English text and character 2-grams of Chinese runs, without stop words and
+    without pairs that hold a function character."""
     out: list[str] = []
     for token in _WORD_TOKEN.findall(text.lower()):
         if token[0] <= "z":
@@ -389,7 +397,9 @@ def _terms(text: str) -> list[str]:
             out.extend(
                 token[i : i + 2]
                 for i in range(max(1, len(token) - 1))
-                if token[i : i + 2] not in _STOP_ZH and len(token[i : i + 2]) == 2
+                if token[i : i + 2] not in _STOP_ZH
+                and len(token[i : i + 2]) == 2
+                and not _FUNCTION_CHARS_ZH.intersection(token[i : i + 2])
             )
     return out
 
