@@ -4,9 +4,6 @@ real process."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,15 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from flywheel.cli import app as flywheel_app  # first: it registers every domain's commands
+import flywheel.cli  # first: it registers every domain's commands
 from flywheel.collections import arrangements
 from flywheel.collections import cli as collections_cli
 from flywheel.models.collections import CollectionAction, Dispute, PromiseToPay
 from flywheel.models.customers import Customer
 from flywheel.models.enums import ActionKind, ActionStatus, Role
 from flywheel.models.receivables import Installment, Invoice
+from tests.cli.in_process import in_session, one_json
 from tests.cli.test_commands import as_json, flywheel
 from tests.collections.support import AS_OF, debtor
 from tests.factories import TESTER, make_invoice, make_user
@@ -31,31 +28,11 @@ from tests.factories import TESTER, make_invoice, make_user
 @pytest.fixture
 def run(session: Session, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Invoke ``flywheel collections …`` with its unit of work in the test's session."""
-
-    @contextmanager
-    def unit_of_work() -> Iterator[Session]:
-        savepoint = session.begin_nested()
-        try:
-            yield session
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
-
-    monkeypatch.setattr(collections_cli, "unit_of_work", unit_of_work)
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Any:
-        return runner.invoke(flywheel_app, ["collections", *args])
-
-    return invoke
+    return in_session(session, monkeypatch, collections_cli, prefix=["collections"])
 
 
 def payload(result: Any) -> dict[str, Any]:
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stdout
-    data: dict[str, Any] = json.loads(lines[0])
-    return data
+    return one_json(result)
 
 
 @pytest.fixture

@@ -4,19 +4,15 @@ end in a real process."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from flywheel.cli import app as flywheel_app  # first: it registers every domain's commands
 from flywheel.feedback import campaign_cli
+from tests.cli.in_process import in_session, one_json
 from tests.cli.test_commands import as_json, flywheel
 from tests.feedback.campaign_support import (
     account,
@@ -32,31 +28,12 @@ DAY = date(2026, 3, 2)
 
 @pytest.fixture
 def run(session: Session, monkeypatch: pytest.MonkeyPatch) -> Any:
-    @contextmanager
-    def unit_of_work() -> Iterator[Session]:
-        savepoint = session.begin_nested()
-        try:
-            yield session
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
-
-    monkeypatch.setattr(campaign_cli, "unit_of_work", unit_of_work)
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Any:
-        return runner.invoke(flywheel_app, ["feedback", *args])
-
-    return invoke
+    return in_session(session, monkeypatch, campaign_cli, prefix=["feedback"])
 
 
 def payload(result: Any) -> dict[str, Any]:
     assert result.exit_code == 0, result.output
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stdout
-    data: dict[str, Any] = json.loads(lines[0])
-    return data
+    return one_json(result)
 
 
 def test_send_runs_the_cycle_for_the_day_and_campaigns_counts_what_it_did(

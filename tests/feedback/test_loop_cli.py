@@ -3,48 +3,25 @@ savepoint of the test's transaction)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from flywheel.cli import app as flywheel_app  # first: it registers every domain's commands
 from flywheel.feedback import loop_cli, loops
 from flywheel.models.base import utcnow
+from tests.cli.in_process import in_session, one_json
 from tests.feedback.loop_support import SETTINGS, LoopWorld, answer, build
 
 
 @pytest.fixture
 def run(session: Session, monkeypatch: pytest.MonkeyPatch) -> Any:
-    @contextmanager
-    def unit_of_work() -> Iterator[Session]:
-        savepoint = session.begin_nested()
-        try:
-            yield session
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
-
-    monkeypatch.setattr(loop_cli, "unit_of_work", unit_of_work)
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Any:
-        return runner.invoke(flywheel_app, ["feedback", *args])
-
-    return invoke
+    return in_session(session, monkeypatch, loop_cli, prefix=["feedback"])
 
 
 def payload(result: Any) -> dict[str, Any]:
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stdout
-    data: dict[str, Any] = json.loads(lines[0])
-    return data
+    return one_json(result)
 
 
 def test_loops_lists_a_reps_own_and_the_overdue_ones(run: Any, session: Session) -> None:

@@ -3,42 +3,23 @@ in process against the test database (the command's unit of work is a savepoint)
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from flywheel.cli import app as flywheel_app  # first: it registers every domain's commands
 from flywheel.feedback import nps_cli
+from tests.cli.in_process import in_session, one_json
 from tests.feedback.metrics_world import build
 
 
 @pytest.fixture
 def run(session: Session, monkeypatch: pytest.MonkeyPatch) -> Any:
-    @contextmanager
-    def unit_of_work() -> Iterator[Session]:
-        savepoint = session.begin_nested()
-        try:
-            yield session
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
-
-    monkeypatch.setattr(nps_cli, "unit_of_work", unit_of_work)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(flywheel_app, ["feedback", "nps", *args])
+    return in_session(session, monkeypatch, nps_cli, prefix=["feedback", "nps"])
 
 
 def payload(result: Any) -> dict[str, Any]:
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stdout
-    data: dict[str, Any] = json.loads(lines[0])
-    return data
+    return one_json(result)
 
 
 def test_nps_by_month_as_json(run: Any, session: Session) -> None:
