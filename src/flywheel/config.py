@@ -6,6 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -135,6 +136,31 @@ class Settings(BaseSettings):
     # The sentiment model retrains on the company's own scored comments once this many exist
     # (with both positive and negative ones).
     sentiment_retrain_min: int = Field(default=200, ge=20)
+    # Loyalty. The purchase model behind probability alive and CLV: "bgnbd" or "pareto".
+    loyalty_clv_model: Literal["bgnbd", "pareto"] = "bgnbd"
+    # CLV sums the expected margin-free revenue of this many months, discounted at this yearly
+    # rate (0.10: ten per cent a year, applied monthly).
+    loyalty_clv_months: int = Field(default=36, ge=1, le=240)
+    loyalty_discount_rate: float = Field(default=0.10, ge=0.0, le=1.0)
+    # The health score's factors and their weights (JSON; a weight of 0 leaves a factor out).
+    # The weights are shares of 100 points, rescaled when they do not add up to 100.
+    loyalty_health_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "nps": 15.0,
+            "csat": 10.0,
+            "purchase_recency": 20.0,
+            "spend_trend": 15.0,
+            "credit_grade": 10.0,
+            "days_beyond_terms": 10.0,
+            "open_issues": 10.0,
+            "engagement": 5.0,
+            "support_load": 5.0,
+        }
+    )
+    # Accounts of these tiers buy on contracts: their churn risk is a renewal risk.
+    loyalty_contract_tiers: list[str] = Field(default_factory=lambda: ["key"])
+    # A referred account's orders count as the referral's revenue for this many days after won.
+    referral_attribution_days: int = Field(default=365, ge=1, le=3650)
 
 
 @lru_cache(maxsize=1)

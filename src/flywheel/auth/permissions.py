@@ -37,6 +37,14 @@ class Permission(StrEnum):
     MANAGE_SURVEYS = "manage_surveys"  # surveys, campaigns, the topic taxonomy; send now
     # Log the call-back on a feedback follow-up and close it; reassign it (scoped like the rest).
     WORK_FEEDBACK = "work_feedback"
+    # Record referrals and move them from lead to won or lost (on the accounts in scope).
+    WORK_REFERRALS = "work_referrals"
+    # Grant or decline a referral reward (a credit note, or a discount on the next order).
+    GRANT_REFERRAL_REWARDS = "grant_referral_rewards"
+    # Mark a next best action done or dismissed (scoped: a rep his own accounts').
+    WORK_NEXT_ACTIONS = "work_next_actions"
+    # The loyalty settings kept as data: next-best-action rules and referral reward rules.
+    MANAGE_LOYALTY_RULES = "manage_loyalty_rules"
 
 
 _A, _M, _S, _C, _F = Role.ADMIN, Role.MANAGER, Role.SALES, Role.COLLECTOR, Role.FINANCE
@@ -61,6 +69,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.APPROVE_ARRANGEMENTS: frozenset({_A, _C, _F}),
     Permission.MANAGE_SURVEYS: frozenset({_A, _M}),
     Permission.WORK_FEEDBACK: frozenset({_A, _M, _S, _C}),
+    Permission.WORK_REFERRALS: frozenset({_A, _M, _S}),
+    Permission.GRANT_REFERRAL_REWARDS: frozenset({_A, _M, _F}),
+    Permission.WORK_NEXT_ACTIONS: frozenset({_A, _M, _S, _C}),
+    Permission.MANAGE_LOYALTY_RULES: frozenset({_A, _M}),
 }
 
 

@@ -39,6 +39,14 @@ from flywheel.models.feedback import (
     TextAnalysis,
 )
 from flywheel.models.importers import ImportBatch
+from flywheel.models.loyalty import (
+    LoyaltyModelFit,
+    LoyaltyScore,
+    NextAction,
+    NextActionRule,
+    Referral,
+    ReferralRewardRule,
+)
 from flywheel.models.receivables import Allocation, CreditNote, Installment, Invoice, Payment
 from flywheel.models.sales import Order
 from flywheel.models.users import User
@@ -68,7 +76,11 @@ __all__ = [
     "ImportBatch",
     "Installment",
     "Invoice",
+    "LoyaltyModelFit",
+    "LoyaltyScore",
     "MessageTemplate",
+    "NextAction",
+    "NextActionRule",
     "Order",
     "OutboxMessage",
     "Payment",
@@ -76,6 +88,8 @@ __all__ = [
     "PaymentPrediction",
     "PromiseItem",
     "PromiseToPay",
+    "Referral",
+    "ReferralRewardRule",
     "Statement",
     "Survey",
     "SurveyCampaign",

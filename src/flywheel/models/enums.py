@@ -259,3 +259,74 @@ class LoopOutcome(StrEnum):
     PARTLY_RESOLVED = "partly_resolved"
     NOT_RESOLVED = "not_resolved"
     NO_CONTACT = "no_contact"
+
+
+class Segment(StrEnum):
+    """RFM segments, best first."""
+
+    CHAMPIONS = "champions"
+    LOYAL = "loyal"
+    PROMISING = "promising"
+    NEEDS_ATTENTION = "needs_attention"
+    AT_RISK = "at_risk"
+    HIBERNATING = "hibernating"
+    LOST = "lost"
+    NO_PURCHASE = "no_purchase"  # an account that has not bought yet
+
+
+class HealthBand(StrEnum):
+    GREEN = "green"  # healthy
+    YELLOW = "yellow"  # watch
+    RED = "red"  # at risk
+
+
+class Trend(StrEnum):
+    UP = "up"
+    DOWN = "down"
+    FLAT = "flat"
+
+
+class ChurnBasis(StrEnum):
+    """Where a customer's churn risk came from."""
+
+    P_ALIVE = "p_alive"  # transactional: 1 − probability alive (CLV model)
+    RENEWAL = "renewal"  # contract customer: renewal risk from health and contract signals
+    CLASSIFIER = "classifier"  # the trained churn model, adopted because it beat the rule
+    NO_HISTORY = "no_history"  # not enough purchases to say
+
+
+class ReferralStatus(StrEnum):
+    LEAD = "lead"
+    CONTACTED = "contacted"
+    QUALIFIED = "qualified"
+    WON = "won"
+    LOST = "lost"
+
+
+class RewardKind(StrEnum):
+    CREDIT_NOTE = "credit_note"  # a fixed amount credited to the referrer's account
+    DISCOUNT = "discount"  # a percentage off the referrer's next order
+
+
+class RewardStatus(StrEnum):
+    NONE = "none"  # no rule applies (yet)
+    PENDING = "pending"  # earned, waiting for approval or for the next order
+    GRANTED = "granted"
+    DECLINED = "declined"
+
+
+class NextActionKind(StrEnum):
+    REFERRAL_ASK = "referral_ask"
+    RESCUE_DETRACTOR = "rescue_detractor"
+    RE_ENGAGE = "re_engage"
+    UPSELL = "upsell"
+    RENEWAL = "renewal"
+    GENTLE_REMINDER = "gentle_reminder"
+    CHECK_IN = "check_in"
+
+
+class NextActionStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    DISMISSED = "dismissed"
+    EXPIRED = "expired"  # the reason went away before anyone acted

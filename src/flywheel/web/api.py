@@ -17,6 +17,8 @@ def domain_routers() -> list[APIRouter]:
     from flywheel.feedback import api as feedback
     from flywheel.feedback import campaign_api, loop_api
     from flywheel.importers import api as importers
+    from flywheel.loyalty import action_api, customer_api, referral_api
+    from flywheel.loyalty import api as loyalty
     from flywheel.receivables import api as receivables
     from flywheel.receivables import ar_api
     from flywheel.sales import api as sales
@@ -34,6 +36,10 @@ def domain_routers() -> list[APIRouter]:
         feedback.router,
         campaign_api.router,
         loop_api.router,
+        loyalty.router,
+        customer_api.router,
+        referral_api.router,
+        action_api.router,
         importers.router,
         users.router,
     ]

@@ -48,6 +48,7 @@ NAV: list[NavItem] = [
     NavItem("ar", N_("AR dashboard"), "/ar", Permission.VIEW_AR_ANALYTICS),
     NavItem("collections", N_("Collections"), "/collections", Permission.WORK_COLLECTIONS),
     NavItem("feedback", N_("Feedback"), "/feedback"),
+    NavItem("loyalty", N_("Loyalty"), "/loyalty"),
     NavItem("forecast", N_("Cash forecast"), "/credit/forecast", Permission.VIEW_CASH_FORECAST),
     NavItem("credit", N_("Credit limits"), "/credit/reviews", Permission.APPROVE_CREDIT_LIMITS),
     NavItem("payments", N_("Record payment"), "/payments/new", Permission.RECORD_PAYMENTS),

@@ -15,6 +15,8 @@ def page_routers() -> list[APIRouter]:
     from flywheel.feedback import campaign_views, loop_views, public_views
     from flywheel.feedback import views as feedback
     from flywheel.importers import views as imports
+    from flywheel.loyalty import action_views, customer_views, referral_views
+    from flywheel.loyalty import views as loyalty
     from flywheel.receivables import ar_views
     from flywheel.receivables import views as receivables
     from flywheel.users import views as users
@@ -34,4 +36,8 @@ def page_routers() -> list[APIRouter]:
         feedback.router,
         loop_views.router,
         campaign_views.router,
+        loyalty.router,
+        customer_views.router,
+        referral_views.router,
+        action_views.router,
     ]
