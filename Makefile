@@ -98,6 +98,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_outbox.py --messages 2000
 	$(BIN)/python benchmarks/bench_sentiment.py
 	$(BIN)/python benchmarks/bench_feedback_demo.py
+	$(BIN)/python benchmarks/bench_clv.py
+	$(BIN)/python benchmarks/bench_loyalty.py --reuse
 
 ## Extract the translatable strings and update the catalogs (then translate the new entries).
 LOCALE_DIR := src/flywheel/locale

@@ -1,6 +1,7 @@
 """The daily flywheel cycle (``flywheel run``, and the worker once a day): credit scores and
 limits, payment-date predictions and the cash forecast, then the collection strategies, then
-the feedback campaigns, text analysis and follow-up escalations."""
+the feedback campaigns, text analysis and follow-up escalations, then loyalty: segments, CLV,
+health, churn risk, referral rewards and the next best actions."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def run_daily_cycle(day: date) -> dict[str, Any]:
     ``flywheel run``). Each part commits on its own, so collections act on the day's grades."""
     from flywheel.collections import cycle
     from flywheel.feedback import daily as feedback
+    from flywheel.loyalty import cycle as loyalty
 
     settings = get_settings()
     card = service.load_scorecard(settings.credit_scorecard)
@@ -29,6 +31,8 @@ def run_daily_cycle(day: date) -> dict[str, Any]:
         collected = cycle.run(session, as_of=day, settings=settings)
     with unit_of_work() as session:
         heard = feedback.run(session, as_of=day, settings=settings)
+    with unit_of_work() as session:
+        kept = loyalty.run(session, as_of=day, settings=settings)
     return {
         "as_of": day.isoformat(),
         "credit": {
@@ -51,4 +55,5 @@ def run_daily_cycle(day: date) -> dict[str, Any]:
         },
         "collections": collected.as_dict(),
         "feedback": heard,
+        "loyalty": kept.as_dict(),
     }

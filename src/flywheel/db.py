@@ -151,7 +151,10 @@ def _convert_column(values: list[Any], process: Any) -> list[Any]:
     first = values[0]
     if values.count(first) == len(values):
         return [None if first is None else process(first)] * len(values)
-    distinct = set(values)
+    try:
+        distinct = set(values)
+    except TypeError:  # JSON documents (lists, dicts) are not hashable: each is its own
+        return [None if v is None else process(v) for v in values]
     if len(distinct) * 4 < len(values):
         table = {v: (None if v is None else process(v)) for v in distinct}
         return [table[v] for v in values]

@@ -165,7 +165,8 @@ def test_cli_json_output_and_refusal(empty_engine: Engine, monkeypatch: pytest.M
     payload = json.loads(result.stdout)
     assert set(payload) == {
         "customers", "contacts", "users", "orders", "invoices", "installments", "payments",
-        "allocations", "credit_notes", "touchpoints", "promises_to_pay", "disputes", "seconds",
+        "allocations", "credit_notes", "touchpoints", "promises_to_pay", "disputes", "referrals",
+        "seconds",
         "seed", "as_of", "database",
     }  # fmt: skip
     assert payload["customers"] == 60

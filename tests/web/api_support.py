@@ -33,6 +33,7 @@ from flywheel.models import Base
 from flywheel.models.audit import AuditEvent
 from flywheel.models.collections import CollectionAction, CollectionStrategy
 from flywheel.models.credit import CreditLimitReview
+from flywheel.models.customers import Customer
 from flywheel.models.enums import (
     ActionKind,
     ActionStatus,
@@ -109,6 +110,12 @@ class Book:
     # Feedback: an open follow-up on a detractor's answer (tests/feedback/loop_support.py).
     loop: int = 0
     statement_token: str = ""
+    # Loyalty: the account's id, its referral (a lead), a won referral with a pending reward,
+    # an open next best action (tests/loyalty/*_support.py).
+    customer_id: int = 0
+    referral: int = 0
+    rewarded: int = 0
+    next_action: int = 0
 
     def keys(self) -> dict[str, Any]:
         return {
@@ -132,6 +139,10 @@ class Book:
             "statement": self.statement,
             "statement_token": self.statement_token,
             "loop": self.loop,
+            "customer_id": self.customer_id,
+            "referral": self.referral,
+            "rewarded": self.rewarded,
+            "next_action": self.next_action,
         }
 
 
@@ -146,6 +157,7 @@ class World:
     strategy: int = 0  # a tier-specific collection strategy (grade C, key accounts)
     survey: int = 0  # the shipped relationship NPS survey
     campaign: int = 0  # a shipped survey campaign
+    referral_rule: int = 0  # the active referral reward rule
 
 
 def make_book(session: Session, prefix: str, owner: User) -> Book:
@@ -222,6 +234,7 @@ def make_book(session: Session, prefix: str, owner: User) -> Book:
         payment=payment.reference,
         allocation=allocation.id,
         credit_note=note.number,
+        customer_id=customer.id,
     )
 
 
@@ -262,6 +275,7 @@ def make_world(session: Session) -> World:
     add_collections(session, own, strategy)
     add_collections(session, other, strategy)
     survey, campaign = add_feedback(session, own, other)
+    referral_rule = add_loyalty(session, own, other)
     return World(
         users=users,
         headers=headers,
@@ -272,7 +286,26 @@ def make_world(session: Session) -> World:
         strategy=strategy.id,
         survey=survey,
         campaign=campaign,
+        referral_rule=referral_rule,
     )
+
+
+def add_loyalty(session: Session, own: Book, other: Book) -> int:
+    """Each book's loyalty row of the day, a referral lead, a won referral waiting for its
+    reward and an open next best action; returns the referral reward rule's id."""
+    from tests.loyalty.action_support import world_next_action
+    from tests.loyalty.factories import make_loyalty_score
+    from tests.loyalty.referral_support import world_referral, world_rewarded, world_rule
+
+    rule = world_rule(session)
+    for book in (own, other):
+        customer = session.get(Customer, book.customer_id)
+        assert customer is not None
+        make_loyalty_score(session, customer=customer, as_of=date(2026, 6, 30))
+        book.referral = world_referral(session, book.customer)
+        book.rewarded = world_rewarded(session, book.customer)
+        book.next_action = world_next_action(session, book.customer)
+    return rule.id
 
 
 def add_feedback(session: Session, own: Book, other: Book) -> tuple[int, int]:

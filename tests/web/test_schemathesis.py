@@ -46,7 +46,7 @@ EXAMPLES = 25
 # The document does not depend on the database: read it from an app that never connects.
 DOCUMENT = create_app(engine=create_engine("sqlite://")).openapi()
 # Only the API: the health check answers 503 by design when the database is not ready.
-SCHEMA = schemathesis.openapi.from_dict(DOCUMENT).exclude(path_regex="health")
+SCHEMA = schemathesis.openapi.from_dict(DOCUMENT).exclude(path_regex=r"^/(healthz|api/v1/health)$")
 OPERATIONS = {result.ok().label: result.ok() for result in SCHEMA.get_all_operations()}
 
 
@@ -82,6 +82,11 @@ def existing_records(world: World, path: str) -> dict[str, Any]:
         "survey_id": world.survey,
         "campaign_id": world.campaign,
         "loop_id": own.loop,
+        "customer_id": own.customer_id,
+        "referral_id": own.rewarded if path.endswith("/reward") else own.referral,
+        "rule_id": world.referral_rule,
+        "next_action_id": own.next_action,
+        "rule_code": "upsell_growing",
     }
 
 
@@ -218,6 +223,83 @@ def valid_requests(world: World) -> dict[str, dict[str, Any]]:
             "body": {},
         },
         **collections_requests(world),
+        **loyalty_requests(world),
+    }
+
+
+def loyalty_requests(world: World) -> dict[str, dict[str, Any]]:
+    own = world.own
+    return {
+        "GET /api/v1/loyalty/customers/{customer_id}": {
+            "path_parameters": {"customer_id": own.customer_id},
+            "query": {"as_of": "2026-07-01"},
+        },
+        "GET /api/v1/loyalty/health": {},
+        "GET /api/v1/loyalty/clv-model": {"query": {"as_of": "2026-07-01"}},
+        "GET /api/v1/loyalty/segments": {"query": {"as_of": "2026-07-01", "by": "owner"}},
+        "GET /api/v1/loyalty/cohorts": {"query": {"as_of": "2026-07-01"}},
+        "GET /api/v1/loyalty/retention": {"query": {"as_of": "2026-07-01", "period": "quarter"}},
+        "GET /api/v1/loyalty/clv-distribution": {"query": {"as_of": "2026-07-01"}},
+        "GET /api/v1/loyalty/at-risk": {"query": {"as_of": "2026-07-01"}},
+        "GET /api/v1/loyalty/referrals": {"query": {"status": "all"}},
+        "POST /api/v1/loyalty/referrals": {
+            "body": {"customer": own.customer, "lead_company": "新线索公司"}
+        },
+        "GET /api/v1/loyalty/referrals/kpis": {
+            "query": {"start": "2026-01-01", "end": "2026-12-31"}
+        },
+        "GET /api/v1/loyalty/referrals/rules": {},
+        "POST /api/v1/loyalty/referrals/rules": {
+            "body": {"name": "schema rule", "kind": "discount", "percent": "5"}
+        },
+        "PATCH /api/v1/loyalty/referrals/rules/{rule_id}": {
+            "path_parameters": {"rule_id": world.referral_rule},
+            "body": {"min_first_order": "1000.00"},
+        },
+        "GET /api/v1/loyalty/referrals/{referral_id}": {
+            "path_parameters": {"referral_id": own.referral}
+        },
+        "PATCH /api/v1/loyalty/referrals/{referral_id}": {
+            "path_parameters": {"referral_id": own.referral},
+            "body": {"status": "contacted"},
+        },
+        "POST /api/v1/loyalty/referrals/{referral_id}/reward": {
+            "path_parameters": {"referral_id": own.rewarded},
+            "body": {"decision": "decline", "reason": "schema"},
+        },
+        "GET /api/v1/loyalty/actions": {"query": {"status": "all"}},
+        "GET /api/v1/loyalty/actions/{next_action_id}": {
+            "path_parameters": {"next_action_id": own.next_action}
+        },
+        "POST /api/v1/loyalty/actions/{next_action_id}/done": {
+            "path_parameters": {"next_action_id": own.next_action},
+            "body": {"note": "已介绍两家"},
+        },
+        "POST /api/v1/loyalty/actions/{next_action_id}/dismiss": {
+            "path_parameters": {"next_action_id": own.next_action},
+            "body": {"reason": "不需要"},
+        },
+        "POST /api/v1/loyalty/actions/{next_action_id}/assign": {
+            "path_parameters": {"next_action_id": own.next_action},
+            "body": {"owner": "manager"},
+        },
+        "GET /api/v1/loyalty/rules": {},
+        "GET /api/v1/loyalty/rules/{rule_code}": {
+            "path_parameters": {"rule_code": "upsell_growing"}
+        },
+        "PUT /api/v1/loyalty/rules/{rule_code}": {
+            "path_parameters": {"rule_code": "schema_rule"},
+            "body": {
+                "name_en": "Schema",
+                "name_zh": "模式",
+                "action": "check_in",
+                "conditions": [{"field": "health", "op": "ge", "value": 50}],
+            },
+        },
+        "PATCH /api/v1/loyalty/rules/{rule_code}": {
+            "path_parameters": {"rule_code": "upsell_growing"},
+            "body": {"priority": 55},
+        },
     }
 
 

@@ -88,6 +88,13 @@ def run(as_of: AsOf = None, json_output: JsonFlag = False) -> None:
     retrained = heard["sentiment_retrained"]
     if retrained is not None:
         console.print(f"[green]feedback[/] sentiment model: {retrained['reason']}")
+    kept = payload["loyalty"]
+    bands = ", ".join(f"{k} {v:,}" for k, v in kept["health_bands"].items())
+    actions = kept["next_actions"]
+    console.print(
+        f"[green]loyalty[/] {kept['customers']:,} customers; health {bands or 'none'}; "
+        f"next best actions opened {actions.get('opened', 0):,}"
+    )
 
 
 @app.command("scores")

@@ -110,6 +110,12 @@ ACTION_LABELS: dict[str, str] = {
     "statement.created": N_("Statement created"),
     "statement.confirmed": N_("Statement confirmed by the customer"),
     "statement.disputed": N_("Statement disputed by the customer"),
+    "referral.recorded": N_("Referral recorded"),
+    "referral.updated": N_("Referral details changed"),
+    "referral.status_changed": N_("Referral status changed"),
+    "referral.reward_earned": N_("Referral reward earned"),
+    "referral.reward_granted": N_("Referral reward granted"),
+    "referral.reward_declined": N_("Referral reward declined"),
 }
 
 # The fields of audit snapshots, as the timeline names them.

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from flywheel.auth.passwords import hash_password
 from flywheel.db import upgrade_database
@@ -14,6 +15,7 @@ from flywheel.demo.accounts import DEMO_PASSWORD, with_role_passwords
 from flywheel.demo.collections import seed_collections
 from flywheel.demo.feedback import seed_feedback
 from flywheel.demo.generator import DemoSpec, ProgressFn, generate_company
+from flywheel.demo.referrals import write_referrals
 from flywheel.demo.writer import AuditNote, has_customers, refuse_existing, write_company
 from flywheel.models.base import utcnow
 
@@ -30,6 +32,7 @@ COUNTED_TABLES = (
     "touchpoints",
     "promises_to_pay",
     "disputes",
+    "referrals",
 )
 
 
@@ -116,6 +119,9 @@ def build_demo(
     counts.update(seed_collections(engine, as_of=as_of, seed=seed))
     feedback = seed_feedback(engine, as_of=as_of, years=years, seed=seed, progress=progress)
     counts.update(feedback.counts)
+    with Session(engine) as session:
+        counts.update(write_referrals(session, as_of=as_of, seed=seed))
+        session.commit()
     finished = time.perf_counter()
     return DemoSummary(
         seed=seed,

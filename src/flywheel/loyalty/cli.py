@@ -10,6 +10,6 @@ app = typer.Typer(
 )
 
 # Each use case adds its commands to ``app`` in a module of its own.
-from flywheel.loyalty import action_cli, referral_cli, score_cli  # noqa: E402
+from flywheel.loyalty import action_cli, health_cli, referral_cli, score_cli  # noqa: E402
 
-__all__ = ["action_cli", "app", "referral_cli", "score_cli"]
+__all__ = ["action_cli", "app", "health_cli", "referral_cli", "score_cli"]

@@ -8,12 +8,13 @@ churn all start from this frame; none of them reads the orders again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from flywheel.models.customers import Customer
@@ -26,6 +27,9 @@ FloatArray = npt.NDArray[np.float64]
 ObjectArray = npt.NDArray[np.object_]
 
 NO_DAY = -1  # an account without a purchase: its first and last purchase day
+# Account and day packed in one integer key for grouping: days from 1900 to 2173.
+_FIRST_DAY = -25_567
+_DAY_SPAN = 100_000
 
 
 def day_number(value: date) -> int:
@@ -84,8 +88,12 @@ class LoyaltyFrame:
         return np.searchsorted(self.customer_id, customer_ids).astype(np.int64)
 
 
-def read_frame(session: Session, *, as_of: date) -> LoyaltyFrame:
-    """Every account and its purchase days up to ``as_of``."""
+def read_frame(
+    session: Session, *, as_of: date, customers: Sequence[ColumnElement[bool]] = ()
+) -> LoyaltyFrame:
+    """Every account (or those passing the WHERE clauses ``customers``) and its purchase days
+    up to ``as_of``. With clauses the orders are narrowed in SQL too, so a sales rep's figures
+    read his few hundred accounts, not the company's history."""
     dialect = session.get_bind().dialect.name
     accounts = _rows(
         session,
@@ -97,29 +105,36 @@ def read_frame(session: Session, *, as_of: date) -> LoyaltyFrame:
             Customer.currency,
             Customer.status,
             _day_sql(Customer.created_on, dialect),
-        ).order_by(Customer.id),
+        )
+        .where(*customers)
+        .order_by(Customer.id),
     )
     columns = list(zip(*accounts, strict=True)) if accounts else [()] * 7
     customer_id = np.asarray(columns[0], dtype=np.int64)
     n = len(customer_id)
-    order_day = _day_sql(Order.order_date, dialect)
-    grouped = _ints(
+    # Orders as they are stored, grouped by account and day here: a GROUP BY over millions
+    # of orders costs the database a sort (and SQLite a walk of the index with a lookup per
+    # row) that numpy does in a fraction of the time.
+    raw = _ints(
         session,
         select(
             Order.customer_id,
-            order_day,
-            func.sum(_cents_sql(Order.amount, dialect)),
-            func.count(),
-        )
-        .where(Order.order_date <= as_of, Order.status != OrderStatus.CANCELLED.value)
-        .group_by(Order.customer_id, Order.order_date)
-        .order_by(Order.customer_id, Order.order_date),
-        4,
+            _day_sql(Order.order_date, dialect),
+            _cents_sql(Order.amount, dialect),
+        ).where(
+            Order.order_date <= as_of,
+            Order.status != OrderStatus.CANCELLED.value,
+            *([Order.customer_id.in_(select(Customer.id).where(*customers))] if customers else []),
+        ),
+        3,
     )
-    day_customer = np.searchsorted(customer_id, grouped[:, 0]).astype(np.int64)
-    day = grouped[:, 1].copy()
-    day_cents = grouped[:, 2].copy()
-    day_orders = grouped[:, 3].copy()
+    order_customer = np.searchsorted(customer_id, raw[:, 0]).astype(np.int64)
+    key = order_customer * _DAY_SPAN + (raw[:, 1] - _FIRST_DAY)
+    unique_keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    day_customer = (unique_keys // _DAY_SPAN).astype(np.int64)
+    day = (unique_keys % _DAY_SPAN + _FIRST_DAY).astype(np.int64)
+    day_cents = np.bincount(inverse, weights=raw[:, 2], minlength=len(unique_keys)).astype(np.int64)
+    day_orders = counts.astype(np.int64)
     purchase_days = np.bincount(day_customer, minlength=n).astype(np.int64)
     day_start = np.concatenate(([0], np.cumsum(purchase_days))).astype(np.int64)
     bought = purchase_days > 0

@@ -293,6 +293,7 @@ class ChurnBasis(StrEnum):
     RENEWAL = "renewal"  # contract customer: renewal risk from health and contract signals
     CLASSIFIER = "classifier"  # the trained churn model, adopted because it beat the rule
     NO_HISTORY = "no_history"  # not enough purchases to say
+    MARKED_LOST = "marked_lost"  # the company marked the account as lost (status churned)
 
 
 class ReferralStatus(StrEnum):

@@ -17,7 +17,7 @@ def domain_routers() -> list[APIRouter]:
     from flywheel.feedback import api as feedback
     from flywheel.feedback import campaign_api, loop_api
     from flywheel.importers import api as importers
-    from flywheel.loyalty import action_api, customer_api, referral_api
+    from flywheel.loyalty import action_api, customer_api, model_api, referral_api
     from flywheel.loyalty import api as loyalty
     from flywheel.receivables import api as receivables
     from flywheel.receivables import ar_api
@@ -40,6 +40,7 @@ def domain_routers() -> list[APIRouter]:
         customer_api.router,
         referral_api.router,
         action_api.router,
+        model_api.router,
         importers.router,
         users.router,
     ]

@@ -15,7 +15,7 @@ def page_routers() -> list[APIRouter]:
     from flywheel.feedback import campaign_views, loop_views, public_views
     from flywheel.feedback import views as feedback
     from flywheel.importers import views as imports
-    from flywheel.loyalty import action_views, customer_views, referral_views
+    from flywheel.loyalty import action_views, customer_views, model_views, referral_views
     from flywheel.loyalty import views as loyalty
     from flywheel.receivables import ar_views
     from flywheel.receivables import views as receivables
@@ -40,4 +40,5 @@ def page_routers() -> list[APIRouter]:
         customer_views.router,
         referral_views.router,
         action_views.router,
+        model_views.router,
     ]
