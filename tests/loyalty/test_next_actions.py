@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from flywheel.models.customers import Customer
 from flywheel.models.enums import NextActionStatus, Role, Segment
 from flywheel.models.loyalty import NextAction, NextActionRule
 from flywheel.models.receivables import Invoice
-from tests.factories import make_invoice, make_payment
+from tests.factories import make_invoice, make_payment, make_user
 from tests.feedback.loop_support import SETTINGS as FEEDBACK_SETTINGS
 from tests.feedback.loop_support import answer
 from tests.loyalty.action_support import (
@@ -766,3 +767,37 @@ def test_the_cycles_frame_gives_the_same_spend_growth_as_the_orders(session: Ses
     assert np.array_equal(
         from_orders.values["spend_growth"], from_frame.values["spend_growth"], equal_nan=True
     )
+
+
+def test_an_owner_gets_a_days_work_at_a_time_best_ranked_first(session: Session) -> None:
+    rep = make_user(session, username="busy.rep")
+    values = [f"{10000 * (k + 1)}.00" for k in range(next_actions.MAX_NEW_PER_OWNER_PER_DAY + 2)]
+    accounts = []
+    for value in values:
+        account = scored(
+            session,
+            owner=rep,
+            segment=Segment.AT_RISK,
+            monetary_score=5,
+            clv=value,
+            revenue_12m=Decimal("1000.00"),
+        )
+        make_loyalty_score(
+            session,
+            customer=account,
+            as_of=AS_OF + timedelta(days=1),
+            segment=Segment.AT_RISK,
+            monetary_score=5,
+            clv=value,
+            revenue_12m=Decimal("1000.00"),
+        )
+        accounts.append(account)
+
+    first_day = _run(session)
+    next_day = _run(session, AS_OF + timedelta(days=1))
+
+    assert first_day["opened"] == next_actions.MAX_NEW_PER_OWNER_PER_DAY
+    assert first_day["skipped_owner_cap"] == 2
+    assert next_day["opened"] == 2
+    waited = {a.customer_id for a in opened(session) if a.created_on == AS_OF + timedelta(days=1)}
+    assert waited == {accounts[0].id, accounts[1].id}  # the two of least value waited a day

@@ -16,7 +16,10 @@ The engine (``run``), after the day's loyalty scores are written:
 4. keeps at most ``MAX_OPEN_PER_ACCOUNT`` open per account: the best ranked new ones fill the
    free places. Rank (``score``) = the rule's priority × the account's value at stake, the
    larger of its CLV and its last 12 months' revenue (at least 1), so a rep works the most
-   valuable accounts' most urgent actions first.
+   valuable accounts' most urgent actions first;
+5. opens at most ``MAX_NEW_PER_OWNER_PER_DAY`` new actions a day for each owner (accounts
+   without one count as one owner): the best ranked; the rest stay candidates for the next
+   days, so a rep's list grows by a day's work at most, not by a backlog at once.
 
 Running the same day again opens nothing (cooldowns are at least a day; the dedupe key
 ``nba:<rule id>:<customer id>:<day>`` is unique besides). Opening and expiring are not audited
@@ -65,6 +68,7 @@ __all__ = [
     "EXPIRE_AFTER_DAYS",
     "FIELDS",
     "MAX_CONDITIONS",
+    "MAX_NEW_PER_OWNER_PER_DAY",
     "MAX_OPEN_PER_ACCOUNT",
     "OPERATORS",
     "FactField",
@@ -85,6 +89,7 @@ __all__ = [
 BoolArray = npt.NDArray[np.bool_]
 
 MAX_OPEN_PER_ACCOUNT = 2
+MAX_NEW_PER_OWNER_PER_DAY = 10
 EXPIRE_AFTER_DAYS = 14
 _CHUNK = 900  # ids per IN (...): below SQLite's bound-parameter limit
 
@@ -251,6 +256,7 @@ class RunResult:
     opened_by_action: dict[str, int] = field(default_factory=dict)
     cooling_down: int = 0
     over_cap: int = 0
+    over_owner_cap: int = 0
     expired: int = 0
     open_now: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
@@ -266,6 +272,7 @@ class RunResult:
             "opened_by_action": self.opened_by_action,
             "skipped_cooldown": self.cooling_down,
             "skipped_cap": self.over_cap,
+            "skipped_owner_cap": self.over_owner_cap,
             "expired": self.expired,
             "open": self.open_now,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
@@ -395,6 +402,20 @@ def run_result(
     room = MAX_OPEN_PER_ACCOUNT - open_count[rows_all]
     keep = rank < room
     result.over_cap = int((~keep).sum())
+    rows_all, rule_pos, score = rows_all[keep], rule_pos[keep], score[keep]
+    # A day's work per owner: the best ranked across his accounts.
+    owners = facts.owner_id[rows_all]
+    order = np.lexsort((-score, owners))
+    rows_all, rule_pos, score, owners = (
+        rows_all[order],
+        rule_pos[order],
+        score[order],
+        owners[order],
+    )
+    first = np.r_[True, owners[1:] != owners[:-1]] if owners.size else np.zeros(0, bool)
+    group_start = np.maximum.accumulate(np.where(first, np.arange(owners.size), 0))
+    keep = np.arange(owners.size) - group_start < MAX_NEW_PER_OWNER_PER_DAY
+    result.over_owner_cap = int((~keep).sum())
     rows_all, rule_pos, score = rows_all[keep], rule_pos[keep], score[keep]
     result.seconds["rank"] = timer.perf_counter() - step
 
