@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 app = typer.Typer(
-    help="Run the credit and payment models on your own CSV files (no database).",
+    help="Run the credit, payment, sentiment and CLV models on your own CSV files (no database).",
     no_args_is_help=True,
 )
 

@@ -4,41 +4,20 @@ or bad request changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flywheel.app import create_app
 from flywheel.loyalty import next_actions
 from flywheel.models.audit import AuditEvent
 from flywheel.models.enums import NextActionStatus, Role
 from flywheel.models.loyalty import NextAction, NextActionRule
-from flywheel.web.deps import get_session
 from tests.factories import make_user
 from tests.loyalty.action_support import AS_OF, SETTINGS, Book, book, noon, opened
 from tests.web.api_support import bearer
-
-
-@pytest.fixture
-def app(engine: Engine, session: Session) -> FastAPI:
-    application = create_app(engine=engine)
-
-    def test_session() -> Iterator[Session]:
-        yield session
-
-    application.dependency_overrides[get_session] = test_session
-    return application
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 @pytest.fixture

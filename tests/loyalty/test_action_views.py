@@ -4,38 +4,15 @@ filter, and the rules page where a bad edit shows its error and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flywheel.app import create_app
 from flywheel.loyalty import next_actions
 from flywheel.models.enums import NextActionStatus, Role
 from flywheel.models.loyalty import NextAction, NextActionRule
-from flywheel.web.deps import get_session
 from tests.loyalty.action_support import AS_OF, SETTINGS, Book, book, noon, opened
 from tests.web.pages import audit_count, make_person, sign_in
-
-
-@pytest.fixture
-def app(engine: Engine, session: Session) -> FastAPI:
-    application = create_app(engine=engine)
-
-    def test_session() -> Iterator[Session]:
-        yield session
-
-    application.dependency_overrides[get_session] = test_session
-    return application
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def _world(session: Session, *, language: str = "en") -> Book:

@@ -4,42 +4,21 @@ denied request writes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flywheel.app import create_app
 from flywheel.models.enums import Role
 from flywheel.models.loyalty import Referral, ReferralRewardRule
 from flywheel.models.receivables import CreditNote
-from flywheel.web.deps import get_session
 from tests.factories import make_user
 from tests.loyalty.referral_support import REFERRED_ON, WON_ON, ReferralWorld, audit_total, build
 from tests.web.api_support import bearer
 
 URL = "/api/v1/loyalty/referrals"
-
-
-@pytest.fixture
-def app(engine: Engine, session: Session) -> FastAPI:
-    application = create_app(engine=engine)
-
-    def test_session() -> Iterator[Session]:
-        yield session
-
-    application.dependency_overrides[get_session] = test_session
-    return application
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 @pytest.fixture

@@ -5,40 +5,17 @@ editor; in English and Chinese."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flywheel.app import create_app
 from flywheel.models.enums import Role
 from flywheel.models.loyalty import Referral, ReferralRewardRule
 from flywheel.models.receivables import CreditNote
 from flywheel.models.users import User
 from flywheel.web.contract import today
-from flywheel.web.deps import get_session
 from tests.factories import make_contact, make_customer, make_invoice
 from tests.web.pages import ADMIN, audit_count, make_person, sign_in
-
-
-@pytest.fixture
-def app(engine: Engine, session: Session) -> FastAPI:
-    application = create_app(engine=engine)
-
-    def test_session() -> Iterator[Session]:
-        yield session
-
-    application.dependency_overrides[get_session] = test_session
-    return application
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def _rep(session: Session, name: str = "li.wei", *, language: str = "en") -> User:
