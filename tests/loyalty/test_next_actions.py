@@ -794,10 +794,12 @@ def test_an_owner_gets_a_days_work_at_a_time_best_ranked_first(session: Session)
         accounts.append(account)
 
     first_day = _run(session)
+    same_day_again = _run(session)
     next_day = _run(session, AS_OF + timedelta(days=1))
 
     assert first_day["opened"] == next_actions.MAX_NEW_PER_OWNER_PER_DAY
     assert first_day["skipped_owner_cap"] == 2
+    assert same_day_again["opened"] == 0  # the day's work was given already
     assert next_day["opened"] == 2
     waited = {a.customer_id for a in opened(session) if a.created_on == AS_OF + timedelta(days=1)}
     assert waited == {accounts[0].id, accounts[1].id}  # the two of least value waited a day

@@ -414,7 +414,12 @@ def run_result(
     )
     first = np.r_[True, owners[1:] != owners[:-1]] if owners.size else np.zeros(0, bool)
     group_start = np.maximum.accumulate(np.where(first, np.arange(owners.size), 0))
-    keep = np.arange(owners.size) - group_start < MAX_NEW_PER_OWNER_PER_DAY
+    # Less what an earlier run of the same day opened for him: a rerun opens nothing new.
+    done_today = _opened_on(session, as_of)
+    room_today = MAX_NEW_PER_OWNER_PER_DAY - np.fromiter(
+        (done_today.get(int(o), 0) for o in owners.tolist()), dtype=np.int64, count=owners.size
+    )
+    keep = np.arange(owners.size) - group_start < room_today
     result.over_owner_cap = int((~keep).sum())
     rows_all, rule_pos, score = rows_all[keep], rule_pos[keep], score[keep]
     result.seconds["rank"] = timer.perf_counter() - step
@@ -460,6 +465,16 @@ def run_result(
     result.seconds["write"] = timer.perf_counter() - step
     result.seconds["total"] = timer.perf_counter() - started
     return result
+
+
+def _opened_on(session: Session, day: date) -> dict[int, int]:
+    """Actions opened on ``day`` per owner (0: accounts without one)."""
+    rows = session.execute(
+        select(func.coalesce(NextAction.owner_id, 0), func.count())
+        .where(NextAction.created_on == day)
+        .group_by(func.coalesce(NextAction.owner_id, 0))
+    ).all()
+    return {int(owner): int(count) for owner, count in rows}
 
 
 def _open_actions(session: Session, dialect: str) -> npt.NDArray[np.int64]:
