@@ -62,6 +62,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 from sqlalchemy import select
 from flywheel.config import get_settings
+from flywheel.credit import service as credit
 from flywheel.db import unit_of_work
 from flywheel.loyalty import churn, health, lifetime
 from flywheel.loyalty.frame import read_frame
@@ -69,6 +70,9 @@ from flywheel.models.demo import DemoCustomerTraits
 
 day = date.fromisoformat(sys.argv[1])
 settings = get_settings()
+with unit_of_work() as session:
+    # Health reads the credit grades of the day, as the daily cycle would have them.
+    credit.score_all(session, as_of=day)
 with unit_of_work() as session:
     frame = read_frame(session, as_of=day)
     clv = lifetime.score_clv(frame, settings=settings, holdout=False)
@@ -81,19 +85,30 @@ month = np.array([t[2] or 999912 for t in traits])
 rows = frame.rows_of(ids)
 now = day.year * 12 + day.month - 1
 churn_index = (month // 100) * 12 + (month % 100) - 1
-# Accounts that were customers on the day: bought by then and not churned yet.
-alive = (frame.first_day[rows] >= 0) & (frame.first_day[rows] <= frame.as_of_day) & (churn_index > now)
+bought = (frame.first_day[rows] >= 0) & (frame.first_day[rows] <= frame.as_of_day)
+# Customers on the day: bought by then and not churned yet; "churns" within six months.
+alive = bought & (churn_index > now)
 label = alive & (churn_index <= now + 6)
+# Customers that had already stopped in the year before the day, against those still alive.
+gone = bought & (churn_index <= now) & (churn_index > now - 12)
 h = scored.score[rows].astype(float); r = risk.risk[rows]
-keep = alive
+known = np.isfinite(scored.values[rows])
+names = list(scored.factor_names)
 out = {
-    "as_of": day.isoformat(), "accounts": int(keep.sum()), "churned_6m": int(label[keep].sum()),
-    "spearman_health_vs_hazard": float(spearmanr(h[keep], hazard[keep]).statistic),
-    "spearman_risk_vs_hazard": float(spearmanr(r[keep], hazard[keep]).statistic),
-    "auc_risk": float(roc_auc_score(label[keep], r[keep])),
-    "auc_low_health": float(roc_auc_score(label[keep], -h[keep])),
-    "auc_hazard": float(roc_auc_score(label[keep], hazard[keep])),
+    "as_of": day.isoformat(), "customers alive": int(alive.sum()),
+    "churned in the next 6 months": int(label[alive].sum()),
+    "Spearman(health, hazard)": float(spearmanr(h[alive], hazard[alive]).statistic),
+    "Spearman(churn risk, hazard)": float(spearmanr(r[alive], hazard[alive]).statistic),
+    "AUC churn risk, next 6 months": float(roc_auc_score(label[alive], r[alive])),
+    "AUC low health, next 6 months": float(roc_auc_score(label[alive], -h[alive])),
+    "AUC true hazard, next 6 months (ceiling)": float(roc_auc_score(label[alive], hazard[alive])),
+    "AUC churn risk, stopped in the last year": float(
+        roc_auc_score(gone[alive | gone], r[alive | gone])),
 }
+for name in ("nps", "csat"):
+    j = names.index(name); m = alive & known[:, j]
+    out[f"AUC low {name} where known ({m.sum()} customers)"] = float(
+        roc_auc_score(label[m], -scored.values[rows][m, j]))
 print(json.dumps(out))
 """
 

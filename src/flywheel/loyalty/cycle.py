@@ -216,6 +216,8 @@ def run(session: Session, *, as_of: date, settings: Settings) -> LoyaltyRun:
     clock = time.perf_counter()
     session.execute(delete(LoyaltyScore).where(LoyaltyScore.as_of == as_of))
     _store_fits(session, as_of, clv, int(np.count_nonzero(frame.has_orders)))
+    result.seconds["delete"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     # The figure the M of RFM ranks: the last twelve calendar months.
     revenue_12m = _money(rfm.monetary_cents / 100.0)
     order_value, lifetime_value = _money(clv.expected_order_value), _money(clv.clv)
@@ -261,6 +263,8 @@ def run(session: Session, *, as_of: date, settings: Settings) -> LoyaltyRun:
             strict=True,
         )
     )
+    result.seconds["prepare"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     bulk_insert(session, cast(Table, LoyaltyScore.__table__), _SCORE_COLUMNS, rows)
     session.flush()
     result.seconds["write"] = time.perf_counter() - clock

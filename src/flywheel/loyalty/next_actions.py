@@ -470,11 +470,11 @@ def run_result(
 def _opened_on(session: Session, day: date) -> dict[int, int]:
     """Actions opened on ``day`` per owner (0: accounts without one)."""
     rows = session.execute(
-        select(func.coalesce(NextAction.owner_id, 0), func.count())
+        select(NextAction.owner_id, func.count())
         .where(NextAction.created_on == day)
-        .group_by(func.coalesce(NextAction.owner_id, 0))
+        .group_by(NextAction.owner_id)
     ).all()
-    return {int(owner): int(count) for owner, count in rows}
+    return {int(owner or 0): int(count) for owner, count in rows}
 
 
 def _open_actions(session: Session, dialect: str) -> npt.NDArray[np.int64]:
