@@ -122,7 +122,7 @@ def test_the_status_and_reward_forms_on_the_detail_page(
 
     refused = client.post(f"{url}/status", data={"csrf_token": csrf, "status": "won"})
     assert refused.status_code == 422
-    assert "a won referral needs the account the lead became" in refused.text
+    assert "Name the account the lead became." in refused.text
     assert referral.status == "lead"
     assert audit_count(session) == before
 

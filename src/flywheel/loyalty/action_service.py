@@ -121,6 +121,17 @@ def usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
     return {int(i): str(name) for i, name in rows}
 
 
+def display_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    """The names pages show for these users: the display name, else the username."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(User.id, User.display_name, User.username).where(User.id.in_(wanted))
+    )
+    return {int(i): str(shown or name) for i, shown, name in rows}
+
+
 def assignable_users(session: Session) -> list[User]:
     """Who may own a next best action: active users of the roles that work them."""
     roles = [r.value for r in permissions.GRANTS[Permission.WORK_NEXT_ACTIONS]]

@@ -97,7 +97,7 @@ def _actions_page(
     ]
     language = page_language(request, actor)
     shown_rows = rows[:PAGE_SIZE]
-    names = service.usernames(
+    names = service.display_names(
         session, {x for a, _c, _r in shown_rows for x in (a.owner_id, a.closed_by_id)}
     )
     staff = [(u.id, u.display_name or u.username) for u in service.assignable_users(session)]

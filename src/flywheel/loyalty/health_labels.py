@@ -23,7 +23,7 @@ FACTOR_LABELS: dict[str, str] = {
 BAND_LABELS: dict[str, str] = {
     HealthBand.GREEN: N_("Healthy"),
     HealthBand.YELLOW: N_("Watch"),
-    HealthBand.RED: N_("At risk"),
+    HealthBand.RED: N_("Poor health"),
 }
 
 TREND_LABELS: dict[str, str] = {

@@ -558,6 +558,12 @@ def referral_status(
     day = _day(won_on, "won_on", errors, default=today())
     if status == ReferralStatus.WON and day > today():
         errors["won_on"] = _("A referral cannot be won in the future.")
+    if (
+        status == ReferralStatus.WON
+        and not referred_customer.strip()
+        and referral.referred_customer_id is None
+    ):
+        errors["referred_customer"] = _("Name the account the lead became.")
     if not errors:
         try:
             with session.begin_nested():

@@ -21,6 +21,7 @@ from flywheel.auth.actor import Actor
 from flywheel.auth.scope import visible_customers
 from flywheel.config import get_settings
 from flywheel.errors import ValidationFailed
+from flywheel.kit.i18n import N_
 from flywheel.loyalty.frame import LoyaltyFrame, read_frame
 from flywheel.models.customers import Customer
 from flywheel.models.enums import Tier
@@ -294,5 +295,5 @@ def net_retention(
     return figures
 
 
-NRR_FORMULA = "NRR = (start + expansion − contraction − churn) ÷ start"
-GRR_FORMULA = "GRR = (start − contraction − churn) ÷ start"
+NRR_FORMULA = N_("NRR = (start + expansion − contraction − churn) ÷ start")
+GRR_FORMULA = N_("GRR = (start − contraction − churn) ÷ start")

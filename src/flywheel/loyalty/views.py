@@ -27,10 +27,10 @@ from flywheel.customers import labels as customer_labels
 from flywheel.errors import ValidationFailed
 from flywheel.kit.i18n import N_
 from flywheel.kit.i18n import gettext as _
-from flywheel.loyalty import dashboard, retention
+from flywheel.loyalty import dashboard, health_labels, retention
 from flywheel.loyalty.segments import GRID, SEGMENT_DESCRIPTIONS, SEGMENT_LABELS
 from flywheel.models.customers import Customer
-from flywheel.models.enums import HealthBand, Tier, Trend
+from flywheel.models.enums import Tier
 from flywheel.web.auth import CurrentActor
 from flywheel.web.contract import today
 from flywheel.web.deps import SessionDep
@@ -45,16 +45,8 @@ PERIOD_LABELS: dict[str, str] = {
     "quarter": N_("Quarter"),
     "year": N_("Year"),
 }
-HEALTH_BAND_LABELS: dict[str, str] = {
-    HealthBand.GREEN: N_("Healthy"),
-    HealthBand.YELLOW: N_("Watch"),
-    HealthBand.RED: N_("At risk"),
-}
-TREND_LABELS: dict[str, str] = {
-    Trend.UP: N_("Rising"),
-    Trend.DOWN: N_("Falling"),
-    Trend.FLAT: N_("Flat"),
-}
+HEALTH_BAND_LABELS = health_labels.BAND_LABELS
+TREND_LABELS = health_labels.TREND_LABELS
 # Treemap colours per segment, best (green) to worst (red); no purchase is grey.
 SEGMENT_COLOURS: dict[str, str] = {
     "champions": "#1a7f37",
@@ -308,8 +300,8 @@ def retention_part(
             "chart": chart,
             "period_labels": PERIOD_LABELS,
             "problems": params.problems,
-            "nrr_formula": retention.NRR_FORMULA,
-            "grr_formula": retention.GRR_FORMULA,
+            "nrr_formula": _(retention.NRR_FORMULA),
+            "grr_formula": _(retention.GRR_FORMULA),
         },
         actor=actor,
     )
