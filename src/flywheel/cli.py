@@ -70,6 +70,7 @@ def _register() -> None:
     from flywheel.demo.cli import demo
     from flywheel.feedback.cli import app as feedback_app
     from flywheel.importers.cli import app as import_app
+    from flywheel.keyaccounts.cli import app as accounts_app
     from flywheel.loyalty.analyze_clv import clv
     from flywheel.loyalty.cli import app as loyalty_app
     from flywheel.receivables.cli import app as ar_app
@@ -91,6 +92,7 @@ def _register() -> None:
     app.add_typer(collections_app, name="collections")
     app.add_typer(feedback_app, name="feedback")
     app.add_typer(loyalty_app, name="loyalty")
+    app.add_typer(accounts_app, name="accounts")
     analyze_app.command("clv")(clv)
     app.add_typer(analyze_app, name="analyze")
 

@@ -161,6 +161,21 @@ class Settings(BaseSettings):
     loyalty_contract_tiers: list[str] = Field(default_factory=lambda: ["key"])
     # A referred account's orders count as the referral's revenue for this many days after won.
     referral_attribution_days: int = Field(default=365, ge=1, le=3650)
+    # Key accounts. The company's yearly cost of capital: what a day of credit costs.
+    cost_of_capital: float = Field(default=0.06, ge=0.0, le=1.0)
+    # Expected loss (share of the amount) of credit given to a customer of each grade.
+    expected_loss_by_grade: dict[str, float] = Field(
+        default_factory=lambda: {"A": 0.002, "B": 0.005, "C": 0.015, "D": 0.04, "E": 0.10}
+    )
+    # The longest payment terms (days) the credit policy allows for each grade (0: prepay).
+    max_terms_by_grade: dict[str, int] = Field(
+        default_factory=lambda: {"A": 90, "B": 60, "C": 45, "D": 30, "E": 0}
+    )
+    # A concession above either threshold waits for a manager's approval.
+    concession_max_discount_percent: float = Field(default=5.0, ge=0.0, le=100.0)
+    concession_max_payment_days: int = Field(default=60, ge=0, le=3650)
+    # Renewal reminders: a task for the owner this many days before a contract's renewal date.
+    renewal_reminder_days: list[int] = Field(default_factory=lambda: [90, 60, 30])
 
 
 @lru_cache(maxsize=1)

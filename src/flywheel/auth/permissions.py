@@ -45,6 +45,17 @@ class Permission(StrEnum):
     WORK_NEXT_ACTIONS = "work_next_actions"
     # The loyalty settings kept as data: next-best-action rules and referral reward rules.
     MANAGE_LOYALTY_RULES = "manage_loyalty_rules"
+    # Key accounts: plans, stakeholder maps and needs (on the accounts in scope).
+    EDIT_KEY_ACCOUNTS = "edit_key_accounts"
+    # Deals: create, move through the stages, win or lose (scoped).
+    WORK_DEALS = "work_deals"
+    MANAGE_DEAL_STAGES = "manage_deal_stages"
+    # Negotiations: prepare, log meetings and concessions, close (scoped).
+    NEGOTIATE = "negotiate"
+    # Approve a concession beyond the discount or payment-term thresholds.
+    APPROVE_CONCESSIONS = "approve_concessions"
+    # Contracts and their milestones; account tasks are worked with WORK_DEALS' roles.
+    MANAGE_CONTRACTS = "manage_contracts"
 
 
 _A, _M, _S, _C, _F = Role.ADMIN, Role.MANAGER, Role.SALES, Role.COLLECTOR, Role.FINANCE
@@ -73,6 +84,12 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.GRANT_REFERRAL_REWARDS: frozenset({_A, _M, _F}),
     Permission.WORK_NEXT_ACTIONS: frozenset({_A, _M, _S, _C}),
     Permission.MANAGE_LOYALTY_RULES: frozenset({_A, _M}),
+    Permission.EDIT_KEY_ACCOUNTS: frozenset({_A, _M, _S}),
+    Permission.WORK_DEALS: frozenset({_A, _M, _S}),
+    Permission.MANAGE_DEAL_STAGES: frozenset({_A, _M}),
+    Permission.NEGOTIATE: frozenset({_A, _M, _S}),
+    Permission.APPROVE_CONCESSIONS: frozenset({_A, _M}),
+    Permission.MANAGE_CONTRACTS: frozenset({_A, _M, _S, _F}),
 }
 
 

@@ -331,3 +331,54 @@ class NextActionStatus(StrEnum):
     DONE = "done"
     DISMISSED = "dismissed"
     EXPIRED = "expired"  # the reason went away before anyone acted
+
+
+class Attitude(StrEnum):
+    """A stakeholder's attitude to us, best first."""
+
+    CHAMPION = "champion"
+    SUPPORTER = "supporter"
+    NEUTRAL = "neutral"
+    SCEPTIC = "sceptic"
+    OPPONENT = "opponent"
+
+
+class NegotiationStatus(StrEnum):
+    PREPARING = "preparing"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+class NegotiationOutcome(StrEnum):
+    AGREED = "agreed"  # a deal on the terms logged
+    WON = "won"  # agreed at or better than our targets
+    NO_DEAL = "no_deal"  # we walked away (or they did)
+    LOST = "lost"  # to a competitor
+
+
+class ApprovalStatus(StrEnum):
+    NOT_NEEDED = "not_needed"
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ContractStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    RENEWED = "renewed"
+    TERMINATED = "terminated"
+
+
+class MilestoneKind(StrEnum):
+    DELIVERABLE = "deliverable"
+    ACCEPTANCE = "acceptance"
+    PAYMENT = "payment"
+    REVIEW = "review"
+
+
+class AccountTaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"

@@ -17,6 +17,14 @@ def domain_routers() -> list[APIRouter]:
     from flywheel.feedback import api as feedback
     from flywheel.feedback import campaign_api, loop_api
     from flywheel.importers import api as importers
+    from flywheel.keyaccounts import (
+        contract_api,
+        deal_api,
+        map_api,
+        negotiation_api,
+        plan_api,
+        terms_api,
+    )
     from flywheel.loyalty import action_api, customer_api, model_api, referral_api
     from flywheel.loyalty import api as loyalty
     from flywheel.receivables import api as receivables
@@ -41,6 +49,12 @@ def domain_routers() -> list[APIRouter]:
         referral_api.router,
         action_api.router,
         model_api.router,
+        plan_api.router,
+        deal_api.router,
+        map_api.router,
+        negotiation_api.router,
+        terms_api.router,
+        contract_api.router,
         importers.router,
         users.router,
     ]

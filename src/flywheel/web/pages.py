@@ -49,6 +49,8 @@ NAV: list[NavItem] = [
     NavItem("collections", N_("Collections"), "/collections", Permission.WORK_COLLECTIONS),
     NavItem("feedback", N_("Feedback"), "/feedback"),
     NavItem("loyalty", N_("Loyalty"), "/loyalty"),
+    NavItem("accounts", N_("Key accounts"), "/accounts"),
+    NavItem("deals", N_("Deals"), "/deals"),
     NavItem("forecast", N_("Cash forecast"), "/credit/forecast", Permission.VIEW_CASH_FORECAST),
     NavItem("credit", N_("Credit limits"), "/credit/reviews", Permission.APPROVE_CREDIT_LIMITS),
     NavItem("payments", N_("Record payment"), "/payments/new", Permission.RECORD_PAYMENTS),

@@ -15,6 +15,14 @@ def page_routers() -> list[APIRouter]:
     from flywheel.feedback import campaign_views, loop_views, public_views
     from flywheel.feedback import views as feedback
     from flywheel.importers import views as imports
+    from flywheel.keyaccounts import (
+        contract_views,
+        deal_views,
+        map_views,
+        negotiation_views,
+        plan_views,
+        terms_views,
+    )
     from flywheel.loyalty import action_views, customer_views, model_views, referral_views
     from flywheel.loyalty import views as loyalty
     from flywheel.receivables import ar_views
@@ -41,4 +49,10 @@ def page_routers() -> list[APIRouter]:
         referral_views.router,
         action_views.router,
         model_views.router,
+        plan_views.router,
+        deal_views.router,
+        map_views.router,
+        negotiation_views.router,
+        terms_views.router,
+        contract_views.router,
     ]

@@ -1,0 +1,7 @@
+"""Key-account pages (map)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
