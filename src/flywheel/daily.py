@@ -1,7 +1,8 @@
 """The daily flywheel cycle (``flywheel run``, and the worker once a day): credit scores and
 limits, payment-date predictions and the cash forecast, then the collection strategies, then
 the feedback campaigns, text analysis and follow-up escalations, then loyalty: segments, CLV,
-health, churn risk, referral rewards and the next best actions."""
+health, churn risk, referral rewards and the next best actions, then the key-account follow-up:
+contract renewal reminders, overdue milestones and expired contracts."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def run_daily_cycle(day: date) -> dict[str, Any]:
     ``flywheel run``). Each part commits on its own, so collections act on the day's grades."""
     from flywheel.collections import cycle
     from flywheel.feedback import daily as feedback
+    from flywheel.keyaccounts import daily as key_accounts
     from flywheel.loyalty import cycle as loyalty
 
     settings = get_settings()
@@ -33,6 +35,8 @@ def run_daily_cycle(day: date) -> dict[str, Any]:
         heard = feedback.run(session, as_of=day, settings=settings)
     with unit_of_work() as session:
         kept = loyalty.run(session, as_of=day, settings=settings)
+    with unit_of_work() as session:
+        followed = key_accounts.run(session, as_of=day, settings=settings)
     return {
         "as_of": day.isoformat(),
         "credit": {
@@ -56,4 +60,5 @@ def run_daily_cycle(day: date) -> dict[str, Any]:
         "collections": collected.as_dict(),
         "feedback": heard,
         "loyalty": kept.as_dict(),
+        "key_accounts": followed,
     }

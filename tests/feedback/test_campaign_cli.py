@@ -78,7 +78,7 @@ def test_the_tables_print_for_people(run: Any, session: Session) -> None:
     assert sent.exit_code == 0, sent.output
     assert "e-mails queued" in sent.stdout
     assert listed.exit_code == 0, listed.output
-    assert "Survey campaigns: 4" in listed.stdout
+    assert "Survey campaigns: 5" in listed.stdout
     assert "CSAT" in listed.stdout
 
 
@@ -98,4 +98,4 @@ def test_send_end_to_end_in_a_real_process(tmp_path: Path) -> None:
     assert sent.returncode == 0, sent.stderr
     assert as_json(sent)["sent"] == 0
     assert listed.returncode == 0, listed.stderr
-    assert len(as_json(listed)["campaigns"]) == 4  # the shipped ones, made by the first run
+    assert len(as_json(listed)["campaigns"]) == 5  # the shipped ones, made by the first run

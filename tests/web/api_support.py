@@ -116,6 +116,16 @@ class Book:
     referral: int = 0
     rewarded: int = 0
     next_action: int = 0
+    # Key accounts: a need in the register, a survey answer with a comment to promote.
+    need: int = 0
+    comment_response: int = 0
+    negotiation: int = 0  # open, a price issue, nothing pending
+    concession: int = 0  # a pending 12% concession on another negotiation of the account
+    contract: int = 0
+    milestone: int = 0
+    account_task: int = 0
+    deal: int = 0
+    objective: int = 0
 
     def keys(self) -> dict[str, Any]:
         return {
@@ -143,6 +153,15 @@ class Book:
             "referral": self.referral,
             "rewarded": self.rewarded,
             "next_action": self.next_action,
+            "need": self.need,
+            "comment_response": self.comment_response,
+            "negotiation": self.negotiation,
+            "concession": self.concession,
+            "contract": self.contract,
+            "milestone": self.milestone,
+            "account_task": self.account_task,
+            "deal": self.deal,
+            "objective": self.objective,
         }
 
 
@@ -276,6 +295,7 @@ def make_world(session: Session) -> World:
     add_collections(session, other, strategy)
     survey, campaign = add_feedback(session, own, other)
     referral_rule = add_loyalty(session, own, other)
+    add_key_accounts(session, own, other)
     return World(
         users=users,
         headers=headers,
@@ -553,3 +573,19 @@ def audit_count(session: Session) -> int:
 def audit_actions(session: Session, *, since: int = 0) -> list[str]:
     """The actions of the audit events after the first ``since`` ones, in order."""
     return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id).offset(since)))
+
+
+def add_key_accounts(session: Session, own: Book, other: Book) -> None:
+    """Each book's key-account records: a need and a survey comment to promote, …"""
+    from tests.keyaccounts.contract_support import world_contract
+    from tests.keyaccounts.deal_support import world_deal
+    from tests.keyaccounts.map_support import world_map
+    from tests.keyaccounts.negotiation_support import world_negotiation
+    from tests.keyaccounts.plan_support import world_plan
+
+    for book in (own, other):
+        book.objective = world_plan(session, book.customer)
+        book.contract, book.milestone, book.account_task = world_contract(session, book.customer)
+        book.deal = world_deal(session, book.customer)
+        book.need, book.comment_response = world_map(session, book.customer)
+        book.negotiation, book.concession = world_negotiation(session, book.customer)

@@ -87,6 +87,16 @@ def existing_records(world: World, path: str) -> dict[str, Any]:
         "rule_id": world.referral_rule,
         "next_action_id": own.next_action,
         "rule_code": "upsell_growing",
+        "need_id": own.need,
+        "negotiation_id": own.negotiation,
+        "concession_id": own.concession,
+        "issue_name": "price",
+        "contract_id": own.contract,
+        "milestone_id": own.milestone,
+        "task_id": own.account_task,
+        "deal_id": own.deal,
+        "stage_code": "proposal",
+        "objective_id": own.objective,
     }
 
 
@@ -224,6 +234,145 @@ def valid_requests(world: World) -> dict[str, dict[str, Any]]:
         },
         **collections_requests(world),
         **loyalty_requests(world),
+        **key_account_requests(world),
+    }
+
+
+def key_account_requests(world: World) -> dict[str, dict[str, Any]]:
+    own = world.own
+    return {
+        "GET /api/v1/accounts/{code}/stakeholders": {"path_parameters": {"code": own.customer}},
+        "PUT /api/v1/accounts/{code}/stakeholders/{contact_id}": {
+            "path_parameters": {"code": own.customer, "contact_id": own.contact},
+            "body": {"attitude": "supporter"},
+        },
+        "GET /api/v1/accounts/{code}/coverage": {
+            "path_parameters": {"code": own.customer},
+            "query": {"as_of": "2026-07-01"},
+        },
+        "GET /api/v1/accounts/{code}/needs": {"path_parameters": {"code": own.customer}},
+        "GET /api/v1/accounts/{code}/terms-cost": {
+            "path_parameters": {"code": own.customer},
+            "query": {"amount": "1000.00", "terms_days": 30},
+        },
+        "POST /api/v1/accounts/{code}/needs": {
+            "path_parameters": {"code": own.customer},
+            "body": {"title": "schema need"},
+        },
+        "POST /api/v1/accounts/{code}/needs/promote": {
+            "path_parameters": {"code": own.customer},
+            "body": {"response_id": own.comment_response},
+        },
+        "GET /api/v1/negotiations": {"query": {"status": "all"}},
+        "POST /api/v1/negotiations": {"body": {"customer": own.customer}},
+        "GET /api/v1/negotiations/{negotiation_id}": {
+            "path_parameters": {"negotiation_id": own.negotiation}
+        },
+        "PATCH /api/v1/negotiations/{negotiation_id}": {
+            "path_parameters": {"negotiation_id": own.negotiation},
+            "body": {"our_objectives": "schema objective"},
+        },
+        "PUT /api/v1/negotiations/{negotiation_id}/issues/{issue_name}": {
+            "path_parameters": {"negotiation_id": own.negotiation, "issue_name": "price"},
+            "body": {"our_target": "105"},
+        },
+        "POST /api/v1/negotiations/{negotiation_id}/concessions": {
+            "path_parameters": {"negotiation_id": own.negotiation},
+            "body": {"give": "schema training"},
+        },
+        "POST /api/v1/concessions/{concession_id}/approve": {
+            "path_parameters": {"concession_id": own.concession},
+            "body": {"note": "ok"},
+        },
+        "POST /api/v1/concessions/{concession_id}/reject": {
+            "path_parameters": {"concession_id": own.concession},
+            "body": {"note": "too much"},
+        },
+        "POST /api/v1/negotiations/{negotiation_id}/meetings": {
+            "path_parameters": {"negotiation_id": own.negotiation},
+            "body": {"notes": "schema meeting"},
+        },
+        "POST /api/v1/negotiations/{negotiation_id}/close": {
+            "path_parameters": {"negotiation_id": own.negotiation},
+            "body": {"outcome": "agreed"},
+        },
+        "GET /api/v1/contracts": {"query": {"status": "all", "renewing_within": 365}},
+        "POST /api/v1/contracts": {
+            "body": {
+                "customer": own.customer,
+                "number": "HT-NEW-1",
+                "title": "新合同",
+                "value": "5000.00",
+                "start_on": "2026-01-01",
+                "end_on": "2026-12-31",
+            }
+        },
+        "GET /api/v1/contracts/{contract_id}": {"path_parameters": {"contract_id": own.contract}},
+        "PATCH /api/v1/contracts/{contract_id}": {
+            "path_parameters": {"contract_id": own.contract},
+            "body": {"value": "120000.00"},
+        },
+        "POST /api/v1/contracts/{contract_id}/milestones": {
+            "path_parameters": {"contract_id": own.contract},
+            "body": {"title": "评审", "kind": "review", "due_on": "2026-09-30"},
+        },
+        "POST /api/v1/milestones/{milestone_id}/done": {
+            "path_parameters": {"milestone_id": own.milestone},
+            "body": {"done_on": "2026-07-01"},
+        },
+        "GET /api/v1/accounts/tasks": {"query": {"mine": "false", "status": "all"}},
+        "POST /api/v1/accounts/tasks/{task_id}/done": {
+            "path_parameters": {"task_id": own.account_task},
+            "body": {"status": "done"},
+        },
+        "GET /api/v1/deals": {"query": {"status": "all"}},
+        "POST /api/v1/deals": {
+            "body": {"customer": own.customer, "title": "schema", "value": "1000.00"}
+        },
+        "GET /api/v1/deals/stages": {},
+        "PUT /api/v1/deals/stages/{stage_code}": {
+            "path_parameters": {"stage_code": "demo"},
+            "body": {"name_zh": "演示", "probability": 40},
+        },
+        "GET /api/v1/deals/figures": {},
+        "GET /api/v1/deals/{deal_id}": {"path_parameters": {"deal_id": own.deal}},
+        "PATCH /api/v1/deals/{deal_id}": {
+            "path_parameters": {"deal_id": own.deal},
+            "body": {"title": "schema"},
+        },
+        "POST /api/v1/deals/{deal_id}/move": {
+            "path_parameters": {"deal_id": own.deal},
+            "body": {"stage": "proposal"},
+        },
+        "POST /api/v1/deals/{deal_id}/win": {
+            "path_parameters": {"deal_id": own.deal},
+            "body": {"create_contract": True},
+        },
+        "POST /api/v1/deals/{deal_id}/lose": {
+            "path_parameters": {"deal_id": own.deal},
+            "body": {"lost_reason": "schema"},
+        },
+        "GET /api/v1/accounts": {"query": {"q": own.customer}},
+        "GET /api/v1/accounts/{code}/plan": {"path_parameters": {"code": own.customer}},
+        "PUT /api/v1/accounts/{code}/plan": {
+            "path_parameters": {"code": own.customer},
+            "body": {
+                "revenue_target": "150000.00",
+                "risks": [{"risk": "竞争对手降价", "likelihood": 3, "impact": 4}],
+            },
+        },
+        "POST /api/v1/accounts/{code}/plan/objectives": {
+            "path_parameters": {"code": own.customer},
+            "body": {"title": "新目标", "target_value": 3},
+        },
+        "PATCH /api/v1/objectives/{objective_id}": {
+            "path_parameters": {"objective_id": own.objective},
+            "body": {"status": "at_risk"},
+        },
+        "PATCH /api/v1/needs/{need_id}": {
+            "path_parameters": {"need_id": own.need},
+            "body": {"priority": 1},
+        },
     }
 
 

@@ -95,6 +95,13 @@ def run(as_of: AsOf = None, json_output: JsonFlag = False) -> None:
         f"[green]loyalty[/] {kept['customers']:,} customers; health {bands or 'none'}; "
         f"next best actions opened {actions.get('opened', 0):,}"
     )
+    followed = payload["key_accounts"]
+    console.print(
+        f"[green]key accounts[/] renewal reminders {followed['renewal_tasks']:,}; "
+        f"overdue milestones {followed['overdue_milestone_tasks']:,}; "
+        f"plan reviews {followed['plan_review_tasks']:,}; "
+        f"contracts expired {followed['contracts_expired']:,}"
+    )
 
 
 @app.command("scores")

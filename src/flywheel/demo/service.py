@@ -15,6 +15,11 @@ from flywheel.demo.accounts import DEMO_PASSWORD, with_role_passwords
 from flywheel.demo.collections import seed_collections
 from flywheel.demo.feedback import seed_feedback
 from flywheel.demo.generator import DemoSpec, ProgressFn, generate_company
+from flywheel.demo.keyaccounts_contracts import write_contracts
+from flywheel.demo.keyaccounts_deals import write_deals
+from flywheel.demo.keyaccounts_map import write_map
+from flywheel.demo.keyaccounts_negotiations import write_negotiations
+from flywheel.demo.keyaccounts_plans import write_plans
 from flywheel.demo.referrals import write_referrals
 from flywheel.demo.writer import AuditNote, has_customers, refuse_existing, write_company
 from flywheel.models.base import utcnow
@@ -121,6 +126,15 @@ def build_demo(
     counts.update(feedback.counts)
     with Session(engine) as session:
         counts.update(write_referrals(session, as_of=as_of, seed=seed))
+        session.commit()
+    with Session(engine) as session:
+        # Key accounts, after the feedback (the maps promote survey comments to needs); deals
+        # first, then contracts, then the negotiations, which look both up.
+        counts.update(write_map(session, as_of=as_of, seed=seed))
+        counts.update(write_deals(session, as_of=as_of, seed=seed))
+        counts.update(write_contracts(session, as_of=as_of, seed=seed))
+        counts.update(write_negotiations(session, as_of=as_of, seed=seed))
+        counts.update(write_plans(session, as_of=as_of, seed=seed))
         session.commit()
     finished = time.perf_counter()
     return DemoSummary(

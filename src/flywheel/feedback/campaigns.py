@@ -387,6 +387,15 @@ DEFAULT_CAMPAIGNS: list[dict[str, Any]] = [
         "reminder_after_days": 7,
         "expires_after_days": 30,
     },
+    {
+        "name": "Decision makers' NPS after a contract milestone",
+        "survey": "nps-relationship",
+        "trigger": CampaignTrigger.MILESTONE_DONE.value,
+        "delay_days": 1,
+        "buying_roles": [BuyingRole.DECISION_MAKER.value],
+        "reminder_after_days": 5,
+        "expires_after_days": 30,
+    },
 ]
 
 SYSTEM = Actor.system("feedback")

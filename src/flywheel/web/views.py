@@ -49,10 +49,10 @@ def page_routers() -> list[APIRouter]:
         referral_views.router,
         action_views.router,
         model_views.router,
+        terms_views.router,
         plan_views.router,
         deal_views.router,
         map_views.router,
         negotiation_views.router,
-        terms_views.router,
         contract_views.router,
     ]
