@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from flywheel.models.enums import Role, Tier
 from flywheel.models.keyaccounts import Concession, Negotiation
-from tests.factories import make_customer
+from tests.factories import make_customer, make_invoice
 from tests.web.pages import audit_count, make_person, sign_in
 
 
@@ -211,3 +211,26 @@ def test_the_new_form_from_a_deal_or_a_contract_presets_the_account(
     made = session.scalar(select(Negotiation))
     assert made is not None
     assert (made.deal_id, made.title) == (deal.id, "Line 3 retrofit")
+
+
+def test_the_workspace_prices_the_payment_terms_on_the_table(
+    client: TestClient, session: Session
+) -> None:
+    rep = make_person(session, "li.wei", role=Role.SALES)
+    account = make_customer(session, tier=Tier.KEY, owner=rep, name="华东重工")
+    make_invoice(session, customer=account, amount="80000.00")  # its typical order
+    csrf = sign_in(client, "li.wei")
+    assert _post(client, "/negotiations", csrf, customer=account.code, title="Terms") == 303
+    negotiation = session.scalar(select(Negotiation))
+    assert negotiation is not None
+    url = f"/negotiations/{negotiation.id}"
+    terms = {"our_opening": "30", "our_target": "60", "our_walkaway": "90"}
+    assert _post(client, f"{url}/issues", csrf, name="payment_terms", **terms) == 303
+
+    page = client.get(url)
+
+    fragment_url = f"/accounts/{account.code}/terms-cost?terms=60"
+    assert f'hx-get="{fragment_url}"' in page.text
+    fragment = client.get(fragment_url)
+    assert fragment.status_code == 200
+    assert 'data-testid="terms-cost-breakdown"' in fragment.text
