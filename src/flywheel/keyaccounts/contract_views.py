@@ -5,7 +5,6 @@ key-account tasks of the signed-in user with their done forms."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -21,7 +20,6 @@ from flywheel.errors import FlywheelError, NotFound, http_status_for
 from flywheel.keyaccounts import contracts, tasks
 from flywheel.kit.i18n import N_
 from flywheel.kit.i18n import gettext as _
-from flywheel.kit.parse import parse_date
 from flywheel.models.audit import AuditEvent
 from flywheel.models.customers import Customer
 from flywheel.models.enums import AccountTaskStatus, ContractStatus, MilestoneKind
@@ -31,6 +29,7 @@ from flywheel.models.users import User
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.forms import Errors, field_error, form_day
 from flywheel.web.pages import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +38,6 @@ ManageContracts = Annotated[Actor, Depends(require(Permission.MANAGE_CONTRACTS))
 Short = Annotated[str, Form(max_length=200)]
 Field20 = Annotated[str, Form(max_length=20)]
 Text = Annotated[str, Form(max_length=4000)]
-Errors = dict[str, str]
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
@@ -116,23 +114,6 @@ def _render(
         "action_labels": ACTION_LABELS,
     }
     return render(request, template, {**labels, **context}, actor=actor, status_code=status_code)
-
-
-def _field_error(exc: FlywheelError, fields: tuple[str, ...]) -> Errors:
-    name = str(exc.details.get("field") or "form")
-    return {name if name in fields else "form": exc.message}
-
-
-def _day(text: str, field: str, errors: Errors, *, required: bool = True) -> date | None:
-    if not text.strip():
-        if required:
-            errors[field] = _("Enter a date.")
-        return None
-    try:
-        return parse_date(text)
-    except ValueError:
-        errors[field] = _("Not a date; write it as 2026-03-01.")
-        return None
 
 
 def _users(session: Session) -> list[tuple[int, str]]:
@@ -275,9 +256,9 @@ def contract_create(
     errors: Errors = {}
     if not customer.strip():
         errors["customer"] = _("Name the account (its code).")
-    start = _day(start_on, "start_on", errors)
-    end = _day(end_on, "end_on", errors)
-    renewal = _day(renewal_on, "renewal_on", errors, required=False)
+    start = form_day(start_on, "start_on", errors, required=True)
+    end = form_day(end_on, "end_on", errors, required=True)
+    renewal = form_day(renewal_on, "renewal_on", errors)
     if not errors:
         try:
             with session.begin_nested():
@@ -302,7 +283,7 @@ def contract_create(
         except FlywheelError as exc:
             if http_status_for(exc) == 403:
                 raise
-            errors = _field_error(exc, CONTRACT_FORM)
+            errors = field_error(exc, CONTRACT_FORM)
         else:
             flash(request, _("Contract %(number)s recorded.", number=contract.number))
             return redirect(f"/contracts/{contract.id}")
@@ -445,9 +426,9 @@ def contract_change(
         "notes": notes,
     }
     errors: Errors = {}
-    start = _day(start_on, "start_on", errors)
-    end = _day(end_on, "end_on", errors)
-    renewal = _day(renewal_on, "renewal_on", errors, required=False)
+    start = form_day(start_on, "start_on", errors, required=True)
+    end = form_day(end_on, "end_on", errors, required=True)
+    renewal = form_day(renewal_on, "renewal_on", errors)
     if not errors:
         try:
             with session.begin_nested():
@@ -471,7 +452,7 @@ def contract_change(
         except FlywheelError as exc:
             if http_status_for(exc) == 403:
                 raise
-            errors = _field_error(exc, CONTRACT_FORM)
+            errors = field_error(exc, CONTRACT_FORM)
         else:
             flash(request, _("Contract saved."))
             return redirect(f"/contracts/{contract.id}")
@@ -504,7 +485,7 @@ def milestone_add(
         "checkpoint": checkpoint,
     }
     errors: Errors = {}
-    due = _day(due_on, "due_on", errors)
+    due = form_day(due_on, "due_on", errors, required=True)
     if not errors:
         try:
             with session.begin_nested():
@@ -517,7 +498,7 @@ def milestone_add(
         except FlywheelError as exc:
             if http_status_for(exc) == 403:
                 raise
-            errors = {f"milestone_{k}": v for k, v in _field_error(exc, MILESTONE_FORM).items()}
+            errors = {f"milestone_{k}": v for k, v in field_error(exc, MILESTONE_FORM).items()}
         else:
             flash(request, _("Milestone added."))
             return redirect(f"/contracts/{contract.id}")
@@ -538,7 +519,7 @@ def milestone_done(
 ) -> Response:
     milestone = contracts.get_milestone_for(session, milestone_id, actor=actor)
     errors: Errors = {}
-    day = _day(done_on, "done_on", errors, required=False) or today()
+    day = form_day(done_on, "done_on", errors) or today()
     if day > today():
         errors["done_on"] = _("A milestone cannot be done in the future.")
     if not errors:

@@ -5,7 +5,7 @@ win and lose forms and its history, and the stage editor for managers."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -20,8 +20,6 @@ from flywheel.errors import FlywheelError, NotFound, http_status_for
 from flywheel.keyaccounts import deal_figures, deals
 from flywheel.kit.i18n import N_
 from flywheel.kit.i18n import gettext as _
-from flywheel.kit.parse import parse_date
-from flywheel.kit.shapes import EARLIEST, LATEST
 from flywheel.models.audit import AuditEvent
 from flywheel.models.customers import Customer
 from flywheel.models.enums import Role
@@ -30,6 +28,7 @@ from flywheel.models.users import User
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.forms import Errors, field_error, form_day
 from flywheel.web.pages import flash, redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -44,7 +43,6 @@ PAGE_SIZE = 50
 MAX_PAGE = 100_000
 BOARD_CARDS = 200  # per column: a board longer than that is read as the list
 FIGURE_DAYS = 365
-Errors = dict[str, str]
 
 STATUS_LABELS = {
     "all": N_("All"),
@@ -118,25 +116,6 @@ def _render(
         "field_labels": FIELD_LABELS,
     }
     return render(request, template, {**labels, **context}, actor=actor, status_code=status_code)
-
-
-def _field_error(exc: FlywheelError, fields: tuple[str, ...]) -> Errors:
-    name = str(exc.details.get("field") or "form")
-    return {name if name in fields else "form": exc.message}
-
-
-def _day(text: str, field: str, errors: Errors) -> date | None:
-    if not text.strip():
-        return None
-    try:
-        day = parse_date(text.strip())
-    except ValueError:
-        errors[field] = _("Not a date; write it as 2026-03-31.")
-        return None
-    if not EARLIEST <= day <= LATEST:
-        errors[field] = _("Not a date; write it as 2026-03-31.")
-        return None
-    return day
 
 
 def _owner_choices(session: Session) -> list[tuple[int, str]]:
@@ -367,7 +346,7 @@ def deal_create(
         errors["customer"] = _("Name the account (its code).")
     if not value.strip():
         errors["value"] = _("Give the deal's value.")
-    close = _day(expected_close_on, "expected_close_on", errors)
+    close = form_day(expected_close_on, "expected_close_on", errors)
     owner = _owner_id(owner_id, errors)
     parsed_lines = _lines(lines, errors)
     if not errors:
@@ -390,7 +369,7 @@ def deal_create(
         except FlywheelError as exc:
             if http_status_for(exc) == 403:
                 raise
-            errors = _field_error(exc, NEW_FIELDS)
+            errors = field_error(exc, NEW_FIELDS)
         else:
             flash(request, _("Deal opened."))
             return redirect(f"/deals/{deal.id}")
@@ -470,7 +449,7 @@ def stage_save(
         except FlywheelError as exc:
             if http_status_for(exc) == 403:
                 raise
-            errors = _field_error(exc, tuple(form))
+            errors = field_error(exc, tuple(form))
         else:
             flash(request, _("Stage %(code)s saved.", code=stage.code))
             return redirect("/deals/stages")
@@ -605,7 +584,7 @@ def deal_edit(
         "currency": currency.strip().upper() or deal.currency,
         # The empty choice reads "the account's owner": it is, not "nobody".
         "owner_id": _owner_id(owner_id, errors) or account.owner_id,
-        "expected_close_on": _day(expected_close_on, "expected_close_on", errors),
+        "expected_close_on": form_day(expected_close_on, "expected_close_on", errors),
         "lines": _lines(lines, errors),
         "competitors": competitors,
     }
@@ -618,7 +597,7 @@ def deal_edit(
         except FlywheelError as exc:
             if _refused(exc):
                 raise
-            errors = _field_error(exc, EDIT_FIELDS)
+            errors = field_error(exc, EDIT_FIELDS)
         else:
             flash(request, _("Deal saved."))
             return redirect(f"/deals/{deal.id}")
@@ -689,10 +668,10 @@ def deal_win(
         "order_number": order_number,
     }
     errors: Errors = {}
-    day = _day(closed_on, "closed_on", errors) or today()
+    day = form_day(closed_on, "closed_on", errors) or today()
     if day > today():
         errors["closed_on"] = _("A deal cannot be closed in the future.")
-    end = _day(contract_end_on, "contract_end_on", errors)
+    end = form_day(contract_end_on, "contract_end_on", errors)
     if not errors:
         try:
             with session.begin_nested():
@@ -712,7 +691,7 @@ def deal_win(
         except FlywheelError as exc:
             if _refused(exc):
                 raise
-            errors = _field_error(exc, WIN_FIELDS)
+            errors = field_error(exc, WIN_FIELDS)
         else:
             flash(request, _("Deal won."))
             return redirect(f"/deals/{deal.id}")
@@ -741,7 +720,7 @@ def deal_lose(
     deal = deals.get_deal_for(session, deal_id, actor=actor)
     form = {"closed_on": closed_on, "lost_reason": lost_reason}
     errors: Errors = {}
-    day = _day(closed_on, "closed_on", errors) or today()
+    day = form_day(closed_on, "closed_on", errors) or today()
     if day > today():
         errors["closed_on"] = _("A deal cannot be closed in the future.")
     if not lost_reason.strip():
@@ -753,7 +732,7 @@ def deal_lose(
         except FlywheelError as exc:
             if _refused(exc):
                 raise
-            errors = _field_error(exc, ("closed_on", "lost_reason"))
+            errors = field_error(exc, ("closed_on", "lost_reason"))
         else:
             flash(request, _("Deal lost."))
             return redirect(f"/deals/{deal.id}")

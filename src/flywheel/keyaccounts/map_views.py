@@ -19,6 +19,7 @@ from flywheel.kit.i18n import gettext as _
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.forms import Errors, field_error
 from flywheel.web.pages import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +27,6 @@ router = APIRouter(include_in_schema=False)
 EditKeyAccounts = Annotated[Actor, Depends(require(Permission.EDIT_KEY_ACCOUNTS))]
 Text = Annotated[str, Form(max_length=4000)]
 Small = Annotated[str, Form(max_length=20)]
-Errors = dict[str, str]
 Code = Annotated[str, Path(min_length=1, max_length=64)]
 NEED_FIELDS = ("title", "description", "kind", "source", "priority", "status", "offer")
 ROW_FIELDS = ("influence", "attitude", "trust", "reports_to_contact_id", "notes", "buying_role")
@@ -42,11 +42,6 @@ def _labels() -> dict[str, Any]:
         "source_labels": map_labels.SOURCE_LABELS,
         "status_labels": map_labels.STATUS_LABELS,
     }
-
-
-def _field_error(exc: FlywheelError, fields: tuple[str, ...]) -> Errors:
-    name = str(exc.details.get("field") or "form")
-    return {name if name in fields else "form": exc.message}
 
 
 def _whole(text: str, field: str, errors: Errors) -> int | None:
@@ -201,7 +196,7 @@ def map_save(
         except FlywheelError as exc:
             if http_status_for(exc) in (403, 404) and not exc.details.get("field"):
                 raise
-            errors = _field_error(exc, ROW_FIELDS)
+            errors = field_error(exc, ROW_FIELDS)
         else:
             flash(request, _("Stakeholder saved."))
             return redirect(f"/accounts/{code}/map#contact-{contact_id}")
@@ -339,7 +334,7 @@ def need_add(
         except FlywheelError as exc:
             if http_status_for(exc) in (403, 404) and not exc.details.get("field"):
                 raise
-            errors = _field_error(exc, NEED_FIELDS)
+            errors = field_error(exc, NEED_FIELDS)
         else:
             flash(request, _("Need added."))
             return redirect(f"/accounts/{code}/needs")
@@ -408,7 +403,7 @@ def need_edit(
         except FlywheelError as exc:
             if http_status_for(exc) in (403, 404) and not exc.details.get("field"):
                 raise
-            errors = _field_error(exc, NEED_FIELDS)
+            errors = field_error(exc, NEED_FIELDS)
         else:
             flash(request, _("Need saved."))
             return redirect(f"/accounts/{code}/needs#need-{need.id}")

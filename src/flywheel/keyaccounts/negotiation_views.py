@@ -5,7 +5,6 @@ with the managers' approval, meetings, the close) and the printable preparation 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -22,8 +21,6 @@ from flywheel.errors import FlywheelError, NotFound, http_status_for
 from flywheel.keyaccounts import negotiations
 from flywheel.kit.i18n import N_
 from flywheel.kit.i18n import gettext as _
-from flywheel.kit.parse import parse_date
-from flywheel.kit.shapes import EARLIEST, LATEST
 from flywheel.models.audit import AuditEvent
 from flywheel.models.enums import NegotiationOutcome, NegotiationStatus
 from flywheel.models.keyaccounts import Contract, Deal, Negotiation
@@ -31,6 +28,7 @@ from flywheel.models.users import User
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.forms import Errors, field_error, form_day
 from flywheel.web.pages import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +38,6 @@ ApproveConcessions = Annotated[Actor, Depends(require(Permission.APPROVE_CONCESS
 Short = Annotated[str, Form(max_length=200)]
 Text = Annotated[str, Form(max_length=4000)]
 Number = Annotated[str, Form(max_length=30)]
-Errors = dict[str, str]
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
@@ -127,25 +124,6 @@ def _render(
         "action_labels": ACTION_LABELS,
     }
     return render(request, template, {**labels, **context}, actor=actor, status_code=status_code)
-
-
-def _field_error(exc: FlywheelError, fields: tuple[str, ...]) -> Errors:
-    name = str(exc.details.get("field") or "form")
-    return {name if name in fields else "form": exc.message}
-
-
-def _day(text: str, field: str, errors: Errors, *, default: date) -> date:
-    if not text.strip():
-        return default
-    try:
-        day = parse_date(text.strip())
-    except ValueError:
-        errors[field] = _("Not a date; write it as 2026-03-31.")
-        return default
-    if not EARLIEST <= day <= LATEST:
-        errors[field] = _("Not a date; write it as 2026-03-31.")
-        return default
-    return day
 
 
 def _whole(text: str, field: str, errors: Errors) -> int | None:
@@ -501,7 +479,7 @@ def _attempt(
         except FlywheelError as exc:
             if http_status_for(exc) in (403, 404) and not exc.details.get("field"):
                 raise
-            errors = _field_error(exc, fields)
+            errors = field_error(exc, fields)
         else:
             flash(request, done)
             return redirect(f"/negotiations/{negotiation.id}#{section}")
@@ -726,7 +704,7 @@ def negotiation_meeting(
     negotiation = negotiations.get_negotiation_for(session, negotiation_id, actor=actor)
     form = {"held_on": held_on, "attendees": attendees, "notes": notes}
     errors: Errors = {}
-    day = _day(held_on, "held_on", errors, default=today())
+    day = form_day(held_on, "held_on", errors, default=today())
     return _attempt(
         request,
         session,

@@ -30,6 +30,7 @@ from flywheel.web import panels
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.forms import Errors, field_error
 from flywheel.web.pages import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +41,6 @@ Text = Annotated[str, Form(max_length=2000)]
 Small = Annotated[str, Form(max_length=40)]
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
-Errors = dict[str, str]
 
 STATUS_LABELS = {
     "on_track": N_("On track"),
@@ -103,12 +103,6 @@ def _labels() -> dict[str, Any]:
         "flag_labels": FLAG_LABELS,
         "action_labels": ACTION_LABELS,
     }
-
-
-def _field_error(exc: FlywheelError, fields: tuple[str, ...]) -> Errors:
-    name = str(exc.details.get("field") or "form")
-    name = name.split("[", 1)[0].split(".", 1)[0]
-    return {name if name in fields else "form": exc.message}
 
 
 def _reraise(exc: FlywheelError) -> None:
@@ -337,7 +331,7 @@ def plan_save(
             plans.save_plan(session, actor=actor, code=customer.code, values=values, as_of=today())
     except FlywheelError as exc:
         _reraise(exc)
-        errors = {"plan": _field_error(exc, PLAN_FORM_FIELDS)}
+        errors = {"plan": field_error(exc, PLAN_FORM_FIELDS)}
         return _plan_page(
             request, session, actor, code, forms={"plan": form}, errors=errors, status_code=422
         )
@@ -398,7 +392,7 @@ def objective_add(
             )
     except FlywheelError as exc:
         _reraise(exc)
-        errors = {"objective": _field_error(exc, OBJECTIVE_FORM_FIELDS)}
+        errors = {"objective": field_error(exc, OBJECTIVE_FORM_FIELDS)}
         return _plan_page(
             request, session, actor, code, forms={"objective": form}, errors=errors, status_code=422
         )
@@ -445,7 +439,7 @@ def objective_change(
     except FlywheelError as exc:
         _reraise(exc)
         key = f"objective:{objective.id}"
-        errors = {key: _field_error(exc, OBJECTIVE_FORM_FIELDS)}
+        errors = {key: field_error(exc, OBJECTIVE_FORM_FIELDS)}
         session.refresh(objective)
         return _plan_page(
             request, session, actor, code, forms={key: form}, errors=errors, status_code=422
@@ -484,7 +478,7 @@ def _list_change(
             )
     except FlywheelError as exc:
         _reraise(exc)
-        errors = {form_key: _field_error(exc, fields)}
+        errors = {form_key: field_error(exc, fields)}
         return _plan_page(
             request,
             session,

@@ -5,7 +5,7 @@ and the timeline of its audit events, and the reward rules editor."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -20,8 +20,6 @@ from flywheel.config import get_settings
 from flywheel.customers import service as customers
 from flywheel.errors import FlywheelError, NotFound, http_status_for
 from flywheel.kit.i18n import gettext as _
-from flywheel.kit.parse import parse_date
-from flywheel.kit.shapes import EARLIEST, LATEST
 from flywheel.loyalty import referral_kpis, referral_labels, referral_rewards, referrals
 from flywheel.loyalty.referral_api import filters_for
 from flywheel.models.audit import AuditEvent
@@ -32,6 +30,7 @@ from flywheel.models.receivables import CreditNote
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.forms import Errors, field_error, form_day
 from flywheel.web.pages import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +56,6 @@ NEW_FIELDS = (
     "referred_on",
     "notes",
 )
-Errors = dict[str, str]
 
 
 def _render(
@@ -77,25 +75,6 @@ def _render(
         "field_labels": referral_labels.FIELD_LABELS,
     }
     return render(request, template, {**labels, **context}, actor=actor, status_code=status_code)
-
-
-def _field_error(exc: FlywheelError, fields: tuple[str, ...]) -> Errors:
-    name = str(exc.details.get("field") or "form")
-    return {name if name in fields else "form": exc.message}
-
-
-def _day(text: str, field: str, errors: Errors, *, default: date) -> date:
-    if not text.strip():
-        return default
-    try:
-        day = parse_date(text.strip())
-    except ValueError:
-        errors[field] = _("Not a date; write it as 2026-03-31.")
-        return default
-    if not EARLIEST <= day <= LATEST:
-        errors[field] = _("Not a date; write it as 2026-03-31.")
-        return default
-    return day
 
 
 # ---------------------------------------------------------------- the list
@@ -233,7 +212,7 @@ def referral_create(
     errors: Errors = {}
     if not customer.strip():
         errors["customer"] = _("Name the account that made the referral.")
-    day = _day(referred_on, "referred_on", errors, default=today())
+    day = form_day(referred_on, "referred_on", errors, default=today())
     if day > today():
         errors["referred_on"] = _("The referral cannot be dated in the future.")
     contact_id: int | None = None
@@ -261,7 +240,7 @@ def referral_create(
         except FlywheelError as exc:
             if http_status_for(exc) == 403:
                 raise
-            errors = _field_error(exc, NEW_FIELDS)
+            errors = field_error(exc, NEW_FIELDS)
         else:
             flash(request, _("Referral recorded."))
             return redirect(f"/loyalty/referrals/{referral.id}")
@@ -399,7 +378,7 @@ def rule_create(
         except FlywheelError as exc:
             if http_status_for(exc) == 403:
                 raise
-            errors = _field_error(exc, RULE_FIELDS)
+            errors = field_error(exc, RULE_FIELDS)
         else:
             flash(request, _("Reward rule %(name)s added.", name=rule.name))
             return redirect("/loyalty/referrals/rules")
@@ -431,7 +410,7 @@ def rule_change(
         except FlywheelError as exc:
             if http_status_for(exc) in (403, 404):
                 raise
-            errors = _field_error(exc, RULE_FIELDS)
+            errors = field_error(exc, RULE_FIELDS)
         else:
             flash(request, _("Reward rule %(name)s saved.", name=rule.name))
             return redirect("/loyalty/referrals/rules")
@@ -555,7 +534,7 @@ def referral_status(
     errors: Errors = {}
     if status not in {s.value for s in ReferralStatus}:
         errors["status"] = _("Choose the new status.")
-    day = _day(won_on, "won_on", errors, default=today())
+    day = form_day(won_on, "won_on", errors, default=today())
     if status == ReferralStatus.WON and day > today():
         errors["won_on"] = _("A referral cannot be won in the future.")
     if (
@@ -579,7 +558,7 @@ def referral_status(
         except FlywheelError as exc:
             if http_status_for(exc) in (403, 404) and not exc.details.get("field"):
                 raise
-            errors = _field_error(exc, ("status", "won_on", "referred_customer", "lost_reason"))
+            errors = field_error(exc, ("status", "won_on", "referred_customer", "lost_reason"))
         else:
             flash(request, _("Status changed."))
             return redirect(f"/loyalty/referrals/{referral.id}")
@@ -624,7 +603,7 @@ def referral_reward(
         except FlywheelError as exc:
             if http_status_for(exc) in (403, 404) and not exc.details.get("field"):
                 raise
-            errors = _field_error(exc, ("decision", "invoice", "reason"))
+            errors = field_error(exc, ("decision", "invoice", "reason"))
         else:
             flash(request, _("Reward granted.") if decision == "grant" else _("Reward declined."))
             return redirect(f"/loyalty/referrals/{referral.id}")
