@@ -616,6 +616,13 @@ SUMMARY_LABELS: dict[str, str] = {
     "typical_order": N_("Typical order"),
     "cost": N_("Cost of the terms"),
     "expected_loss_rate": N_("Expected loss rate"),
+    "mapped": N_("Mapped"),
+    "met_recently": N_("Met in 90 days"),
+    "decision_makers": N_("Decision makers"),
+    "decision_maker_met": N_("Decision maker met"),
+    "high_influence_opponents": N_("Influential opponents"),
+    "pending_concessions": N_("Concessions waiting"),
+    "last_meeting_on": N_("Last meeting"),
 }
 # Keys that are plumbing (ids, links, the day, units), not something to read.
 SUMMARY_HIDDEN = frozenset(
@@ -636,6 +643,21 @@ SUMMARY_HIDDEN = frozenset(
         "stage_name_zh",
     }
 )
+
+
+def _value_labels() -> dict[str, str]:
+    """Codes the other parts' summaries carry as values, in words (the panel translates)."""
+    from flywheel.keyaccounts import contract_views, map_labels, negotiation_views
+
+    return {
+        **map_labels.KIND_LABELS,
+        **map_labels.SOURCE_LABELS,
+        **map_labels.STATUS_LABELS,
+        **contract_views.KIND_LABELS,
+        **contract_views.STATUS_LABELS,
+        **negotiation_views.STATUS_LABELS,
+        **FLAG_LABELS,
+    }
 
 
 def other_sections(session: Session, customer: Customer, as_of: date) -> list[dict[str, Any]]:
@@ -669,6 +691,7 @@ def _panel(
         **_labels(),
         "summary_labels": SUMMARY_LABELS,
         "summary_hidden": SUMMARY_HIDDEN,
+        "value_labels": _value_labels(),
         "customer": customer,
         "summary": summary,
         "sections": sections,
