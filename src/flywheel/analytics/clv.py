@@ -17,6 +17,7 @@ No session, no clock: arrays in, arrays out.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Self
@@ -66,7 +67,7 @@ A_NEAR_ONE = 1e-5  # BG/NBD's expected purchases are 0/0 at a = 1: taken from bo
 # ----------------------------------------------------------------------------- purchase models
 
 
-class _PurchaseModel:
+class _PurchaseModel(ABC):
     """What BG/NBD and Pareto/NBD share: fitting on collapsed rows and broadcasting back."""
 
     PARAM_NAMES: tuple[str, ...] = ()
@@ -82,16 +83,16 @@ class _PurchaseModel:
         self.penalizer = penalizer
 
     # The subclasses supply these three.
-    def _prepare(self, rows: Collapsed) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def _prepare(self, rows: Collapsed) -> Any: ...
 
+    @abstractmethod
     def _log_likelihood(
         self, params: FloatArray, data: Any, *, gradient: bool
-    ) -> tuple[float, FloatArray | None]:
-        raise NotImplementedError
+    ) -> tuple[float, FloatArray | None]: ...
 
-    def _start(self, rows: Collapsed) -> FloatArray:
-        raise NotImplementedError
+    @abstractmethod
+    def _start(self, rows: Collapsed) -> FloatArray: ...
 
     # True: _log_likelihood returns the gradient; otherwise the finite-difference scheme.
     _gradient: bool | str = True
@@ -178,13 +179,13 @@ class _PurchaseModel:
         return np.array([self.params_[name] for name in self.PARAM_NAMES], dtype=np.float64)
 
     # Prediction on the distinct rows; ``t`` may be a column (months × rows) for CLV.
-    def _p_alive_rows(self, x: FloatArray, t_x: FloatArray, age: FloatArray) -> FloatArray:
-        raise NotImplementedError
+    @abstractmethod
+    def _p_alive_rows(self, x: FloatArray, t_x: FloatArray, age: FloatArray) -> FloatArray: ...
 
+    @abstractmethod
     def _expected_rows(
         self, t: FloatArray, x: FloatArray, t_x: FloatArray, age: FloatArray
-    ) -> FloatArray:
-        raise NotImplementedError
+    ) -> FloatArray: ...
 
     def p_alive(
         self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
@@ -220,8 +221,8 @@ class _PurchaseModel:
         with np.errstate(all="ignore"):
             return np.asarray(self._new_rows(times), dtype=np.float64)
 
-    def _new_rows(self, t: FloatArray) -> FloatArray:
-        raise NotImplementedError
+    @abstractmethod
+    def _new_rows(self, t: FloatArray) -> FloatArray: ...
 
     def _expected_cumulative(self, times: FloatArray, rows: Collapsed) -> FloatArray:
         """Expected purchases up to each of ``times`` (a column) for every distinct row."""
