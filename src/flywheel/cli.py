@@ -70,6 +70,7 @@ def _register() -> None:
     from flywheel.demo.cli import demo
     from flywheel.feedback.cli import app as feedback_app
     from flywheel.importers.cli import app as import_app
+    from flywheel.insights.cli import app as insights_app
     from flywheel.keyaccounts.cli import app as accounts_app
     from flywheel.loyalty.analyze_clv import clv
     from flywheel.loyalty.cli import app as loyalty_app
@@ -93,6 +94,7 @@ def _register() -> None:
     app.add_typer(feedback_app, name="feedback")
     app.add_typer(loyalty_app, name="loyalty")
     app.add_typer(accounts_app, name="accounts")
+    app.add_typer(insights_app, name="insights")
     analyze_app.command("clv")(clv)
     app.add_typer(analyze_app, name="analyze")
 

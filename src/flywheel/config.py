@@ -176,6 +176,11 @@ class Settings(BaseSettings):
     concession_max_payment_days: int = Field(default=60, ge=0, le=3650)
     # Renewal reminders: a task for the owner this many days before a contract's renewal date.
     renewal_reminder_days: list[int] = Field(default_factory=lambda: [90, 60, 30])
+    # Insights: how many months of the dashboard's monthly snapshot the daily cycle keeps built.
+    insights_history_months: int = Field(default=24, ge=2, le=120)
+    # The management report: weekly (on Mondays, about the week before) and monthly (on the
+    # first, about the month before), sent to the managers; "weekly,monthly", one, or "".
+    management_reports: str = "weekly,monthly"
 
 
 @lru_cache(maxsize=1)

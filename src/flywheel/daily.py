@@ -2,7 +2,9 @@
 limits, payment-date predictions and the cash forecast, then the collection strategies, then
 the feedback campaigns, text analysis and follow-up escalations, then loyalty: segments, CLV,
 health, churn risk, referral rewards and the next best actions, then the key-account follow-up:
-contract renewal reminders, overdue milestones and expired contracts."""
+contract renewal reminders, overdue milestones and expired contracts; last, the insights
+cube the flywheel dashboard reads (the running month and the one before, and any month of its
+history not yet built) and the management reports that fall due."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ def run_daily_cycle(day: date) -> dict[str, Any]:
     ``flywheel run``). Each part commits on its own, so collections act on the day's grades."""
     from flywheel.collections import cycle
     from flywheel.feedback import daily as feedback
+    from flywheel.insights import daily as insights
     from flywheel.keyaccounts import daily as key_accounts
     from flywheel.loyalty import cycle as loyalty
 
@@ -37,6 +40,8 @@ def run_daily_cycle(day: date) -> dict[str, Any]:
         kept = loyalty.run(session, as_of=day, settings=settings)
     with unit_of_work() as session:
         followed = key_accounts.run(session, as_of=day, settings=settings)
+    with unit_of_work() as session:
+        seen = insights.run(session, as_of=day, settings=settings)
     return {
         "as_of": day.isoformat(),
         "credit": {
@@ -61,4 +66,5 @@ def run_daily_cycle(day: date) -> dict[str, Any]:
         "feedback": heard,
         "loyalty": kept.as_dict(),
         "key_accounts": followed,
+        "insights": seen,
     }

@@ -56,6 +56,10 @@ class Permission(StrEnum):
     APPROVE_CONCESSIONS = "approve_concessions"
     # Contracts and their milestones; account tasks are worked with WORK_DEALS' roles.
     MANAGE_CONTRACTS = "manage_contracts"
+    # The flywheel dashboard's targets.
+    SET_KPI_TARGETS = "set_kpi_targets"
+    # The management reports: read them, send one now; the worker sends them to managers.
+    MANAGE_REPORTS = "manage_reports"
 
 
 _A, _M, _S, _C, _F = Role.ADMIN, Role.MANAGER, Role.SALES, Role.COLLECTOR, Role.FINANCE
@@ -90,6 +94,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.NEGOTIATE: frozenset({_A, _M, _S}),
     Permission.APPROVE_CONCESSIONS: frozenset({_A, _M}),
     Permission.MANAGE_CONTRACTS: frozenset({_A, _M, _S, _F}),
+    Permission.SET_KPI_TARGETS: frozenset({_A, _M}),
+    Permission.MANAGE_REPORTS: frozenset({_A, _M, _F}),
 }
 
 

@@ -39,6 +39,14 @@ from flywheel.models.feedback import (
     TextAnalysis,
 )
 from flywheel.models.importers import ImportBatch
+from flywheel.models.insights import (
+    InsightMonth,
+    InsightReport,
+    KpiTarget,
+    insight_cells,
+    insight_markets,
+    insight_transitions,
+)
 from flywheel.models.keyaccounts import (
     AccountPlan,
     AccountTask,
@@ -67,6 +75,12 @@ from flywheel.models.sales import Order
 from flywheel.models.users import User
 
 __all__ = [
+    "InsightMonth",
+    "InsightReport",
+    "KpiTarget",
+    "insight_cells",
+    "insight_markets",
+    "insight_transitions",
     "AccountPlan",
     "AccountTask",
     "Allocation",

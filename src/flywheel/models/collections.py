@@ -179,6 +179,9 @@ class OutboxMessage(Base):
     subject: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)  # plain text; for a webhook, the JSON to POST
     body_html: Mapped[str | None] = mapped_column(Text)
+    # A document the worker renders and attaches when it sends, e.g.
+    # {"kind": "insight_report", "id": 3, "language": "zh"}.
+    attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     language: Mapped[str | None] = mapped_column(String(5))
     status: Mapped[str] = mapped_column(String(12))  # enums.OutboxStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)

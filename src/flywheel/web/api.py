@@ -17,6 +17,7 @@ def domain_routers() -> list[APIRouter]:
     from flywheel.feedback import api as feedback
     from flywheel.feedback import campaign_api, loop_api
     from flywheel.importers import api as importers
+    from flywheel.insights import api as insights
     from flywheel.keyaccounts import (
         contract_api,
         deal_api,
@@ -55,6 +56,7 @@ def domain_routers() -> list[APIRouter]:
         negotiation_api.router,
         terms_api.router,
         contract_api.router,
+        insights.router,
         importers.router,
         users.router,
     ]

@@ -43,6 +43,7 @@ class NavItem:
 # What the navigation shows, in order: only pages that exist. A capability adds its entry here
 # when it adds its pages.
 NAV: list[NavItem] = [
+    NavItem("insights", N_("Flywheel"), "/insights"),
     NavItem("customers", N_("Customers"), "/customers"),
     NavItem("invoices", N_("Invoices"), "/invoices"),
     NavItem("ar", N_("AR dashboard"), "/ar", Permission.VIEW_AR_ANALYTICS),

@@ -15,6 +15,7 @@ def page_routers() -> list[APIRouter]:
     from flywheel.feedback import campaign_views, loop_views, public_views
     from flywheel.feedback import views as feedback
     from flywheel.importers import views as imports
+    from flywheel.insights import views as insights
     from flywheel.keyaccounts import (
         contract_views,
         deal_views,
@@ -55,4 +56,5 @@ def page_routers() -> list[APIRouter]:
         map_views.router,
         negotiation_views.router,
         contract_views.router,
+        insights.router,
     ]

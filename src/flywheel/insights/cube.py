@@ -1,0 +1,411 @@
+"""The monthly cube the dashboard reads: for each month, every measure of ``models.insights``
+summed per currency, owner, region, tier and segment.
+
+A *source* (``insights.sources``) computes some measures for one month as contributions of
+single accounts (a count, a sum of money in a document's currency, a sum of days). This module
+gives every account its cell (its current owner, region and tier, its segment at the month's
+end and its currency), adds the contributions up per cell with ``numpy.bincount`` and replaces
+the month's rows. Nothing here loops over accounts in Python.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from flywheel.models.credit import CreditScore
+from flywheel.models.customers import Customer
+from flywheel.models.insights import (
+    MEASURES,
+    InsightMonth,
+    insight_cells,
+    insight_markets,
+    insight_transitions,
+)
+from flywheel.models.loyalty import LoyaltyScore
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+ObjectArray = npt.NDArray[np.object_]
+
+UNSCORED = "unscored"  # the segment (or grade) of an account with no score at the month's end
+NO_OWNER = 0
+DEFAULT_HISTORY_MONTHS = 24
+_BATCH = 5000
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s month (negative: before)."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Month:
+    """A month of the cube, computed up to ``last``: its last day, or the build day while it
+    runs."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def of(cls, day: date, *, as_of: date) -> Month:
+        first = month_start(day)
+        return cls(first=first, last=min(month_end(first), as_of))
+
+    @property
+    def complete(self) -> bool:
+        return self.last == month_end(self.first)
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """Every account, sorted by id, with the dimensions of its cell."""
+
+    ids: IntArray
+    currency: ObjectArray
+    owner_id: IntArray  # NO_OWNER when unowned
+    region: ObjectArray  # "" when unknown
+    tier: ObjectArray
+    status: ObjectArray
+    created_on: npt.NDArray[np.datetime64]
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+    def positions(self, customer_ids: npt.ArrayLike) -> IntArray:
+        """The row of each id, -1 for an id that is not an account."""
+        wanted = np.asarray(customer_ids, dtype=np.int64)
+        at = np.searchsorted(self.ids, wanted)
+        at = np.minimum(at, max(len(self) - 1, 0))
+        found = (self.ids[at] == wanted) if len(self) else np.zeros(wanted.size, dtype=bool)
+        return np.where(found, at, -1).astype(np.int64)
+
+
+def read_accounts(session: Session) -> Accounts:
+    rows = session.execute(
+        select(
+            Customer.id,
+            Customer.currency,
+            Customer.owner_id,
+            Customer.region,
+            Customer.tier,
+            Customer.status,
+            Customer.created_on,
+        ).order_by(Customer.id)
+    ).all()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 7
+    return Accounts(
+        ids=np.asarray(columns[0], dtype=np.int64),
+        currency=np.asarray(columns[1], dtype=object),
+        owner_id=np.asarray([o or NO_OWNER for o in columns[2]], dtype=np.int64),
+        region=np.asarray([r or "" for r in columns[3]], dtype=object),
+        tier=np.asarray(columns[4], dtype=object),
+        status=np.asarray(columns[5], dtype=object),
+        created_on=np.asarray(columns[6], dtype="datetime64[D]"),
+    )
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What some accounts add to one measure in one month. ``currency`` is the document's
+    currency for money; when it is None each value counts in its account's currency."""
+
+    account: IntArray
+    value: FloatArray
+    currency: ObjectArray | None = None
+
+
+def contribution(
+    accounts: Accounts,
+    customer_ids: npt.ArrayLike,
+    values: npt.ArrayLike | None = None,
+    currency: npt.ArrayLike | None = None,
+) -> Contribution:
+    """A contribution from parallel columns read from the database (ids of customers, their
+    values — 1 each when None — and optionally their currencies); ids that are not accounts
+    are left out."""
+    at = accounts.positions(customer_ids)
+    keep = at >= 0
+    value = (
+        np.ones(at.size, dtype=np.float64)
+        if values is None
+        else np.asarray(values, dtype=np.float64)
+    )
+    money = None if currency is None else np.asarray(currency, dtype=object)[keep]
+    return Contribution(account=at[keep], value=value[keep], currency=money)
+
+
+def per_account(values: npt.ArrayLike) -> Contribution:
+    """A contribution of one value per account (in the order of ``Accounts``)."""
+    value = np.asarray(values, dtype=np.float64)
+    return Contribution(account=np.arange(value.size, dtype=np.int64), value=value)
+
+
+Source = Callable[[Session, Accounts, Month], Mapping[str, Contribution]]
+
+
+def _latest_codes(
+    session: Session, accounts: Accounts, column: Any, day_column: Any, id_column: Any, day: date
+) -> ObjectArray:
+    """Each account's latest ``column`` on or before ``day`` (UNSCORED when it has none)."""
+    latest = (
+        select(id_column.label("customer_id"), func.max(day_column).label("day"))
+        .where(day_column <= day)
+        .group_by(id_column)
+        .subquery()
+    )
+    rows = session.execute(
+        select(id_column, column).join(
+            latest,
+            (latest.c.customer_id == id_column) & (latest.c.day == day_column),
+        )
+    ).all()
+    codes = np.full(len(accounts), UNSCORED, dtype=object)
+    if rows:
+        ids, values = zip(*rows, strict=True)
+        at = accounts.positions(ids)
+        keep = at >= 0
+        codes[at[keep]] = np.asarray(values, dtype=object)[keep]
+    return codes
+
+
+def segments_at(session: Session, accounts: Accounts, day: date) -> ObjectArray:
+    """Each account's RFM segment at the end of ``day`` (from the loyalty scores)."""
+    return _latest_codes(
+        session, accounts, LoyaltyScore.segment, LoyaltyScore.as_of, LoyaltyScore.customer_id, day
+    )
+
+
+def grades_at(session: Session, accounts: Accounts, day: date) -> ObjectArray:
+    """Each account's credit grade at the end of ``day``."""
+    return _latest_codes(
+        session, accounts, CreditScore.grade, CreditScore.as_of, CreditScore.customer_id, day
+    )
+
+
+@dataclass
+class MonthBuild:
+    month: date
+    as_of: date
+    accounts: int
+    cells: int
+    markets: int
+    transitions: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _codes(*columns: ObjectArray | IntArray) -> tuple[IntArray, list[tuple[Any, ...]]]:
+    """One integer per distinct combination of the columns, and the combinations."""
+    if not columns[0].size:
+        return np.zeros(0, dtype=np.int64), []
+    keys = np.empty(columns[0].size, dtype=object)
+    keys[:] = list(zip(*columns, strict=True))
+    uniques, inverse = np.unique(keys, return_inverse=True)
+    return inverse.astype(np.int64), list(uniques)
+
+
+def _sum_cells(
+    key_of_account: IntArray,
+    keys: int,
+    currencies: list[str],
+    account_currency: IntArray,
+    contributions: Mapping[str, Contribution],
+) -> FloatArray:
+    """The measures (columns) of every (key, currency) cell (rows: key * n_currencies + c)."""
+    n_cur = len(currencies)
+    index = {code: i for i, code in enumerate(currencies)}
+    table = np.zeros((keys * n_cur, len(MEASURES)), dtype=np.float64)
+    for column, name in enumerate(MEASURES):
+        part = contributions.get(name)
+        if part is None or not part.account.size:
+            continue
+        if part.currency is None:
+            cur = account_currency[part.account]
+        else:
+            cur = np.asarray([index[c] for c in part.currency], dtype=np.int64)
+        cells = key_of_account[part.account] * n_cur + cur
+        table[:, column] = np.bincount(cells, weights=part.value, minlength=keys * n_cur)
+    return table
+
+
+def _write(
+    session: Session,
+    target: Any,
+    base: dict[str, Any],
+    combos: list[tuple[Any, ...]],
+    names: Sequence[str],
+    currencies: list[str],
+    table: FloatArray,
+) -> int:
+    n_cur = len(currencies)
+    keep = np.flatnonzero(np.any(table != 0, axis=1))
+    rows: list[dict[str, Any]] = []
+    written = 0
+    for row in keep.tolist():
+        record = dict(base)
+        record.update(zip(names, combos[row // n_cur], strict=True))
+        record["currency"] = currencies[row % n_cur]
+        record.update(zip(MEASURES, table[row].tolist(), strict=True))
+        rows.append(record)
+        if len(rows) >= _BATCH:
+            session.execute(insert(target), rows)
+            written += len(rows)
+            rows = []
+    if rows:
+        session.execute(insert(target), rows)
+        written += len(rows)
+    return written
+
+
+def build_month(
+    session: Session,
+    month: Month,
+    *,
+    accounts: Accounts,
+    sources: Sequence[Source],
+) -> MonthBuild:
+    """Compute ``month`` from ``sources`` and replace its rows (cells, markets, transitions)."""
+    clock = time.perf_counter()
+    seconds: dict[str, float] = {}
+    segment = segments_at(session, accounts, month.last)
+    contributions: dict[str, Contribution] = {}
+    for source in sources:
+        start = time.perf_counter()
+        for name, part in source(session, accounts, month).items():
+            if name not in MEASURES:
+                raise KeyError(f"{source.__module__} gives an unknown measure {name!r}")
+            contributions[name] = part
+        seconds[source.__module__.rsplit(".", 1)[-1]] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    currencies = sorted(
+        {str(c) for c in accounts.currency}
+        | {str(c) for p in contributions.values() if p.currency is not None for c in p.currency}
+    ) or ["CNY"]
+    cur_index = {c: i for i, c in enumerate(currencies)}
+    account_currency = np.asarray([cur_index[str(c)] for c in accounts.currency], dtype=np.int64)
+
+    cell_key, cell_combos = _codes(accounts.owner_id, accounts.region, accounts.tier, segment)
+    market_key, market_combos = _codes(accounts.region, accounts.tier, segment)
+    cells = _sum_cells(cell_key, len(cell_combos), currencies, account_currency, contributions)
+    markets = _sum_cells(
+        market_key, len(market_combos), currencies, account_currency, contributions
+    )
+    seconds["sum"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    for table in (insight_cells, insight_markets):
+        session.execute(delete(table).where(table.c.month == month.first))
+    session.execute(delete(insight_transitions).where(insight_transitions.c.month == month.first))
+    session.execute(delete(InsightMonth).where(InsightMonth.month == month.first))
+    base = {"month": month.first, "as_of": month.last}
+    n_cells = _write(
+        session,
+        insight_cells,
+        base,
+        [(int(o), str(r), str(t), str(s)) for o, r, t, s in cell_combos],
+        ("owner_id", "region", "tier", "segment"),
+        currencies,
+        cells,
+    )
+    n_markets = _write(
+        session,
+        insight_markets,
+        base,
+        [(str(r), str(t), str(s)) for r, t, s in market_combos],
+        ("region", "tier", "segment"),
+        currencies,
+        markets,
+    )
+    seconds["write"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    before = month.first - timedelta(days=1)
+    moves = 0
+    for kind, now, then in (
+        ("segment", segment, segments_at(session, accounts, before)),
+        ("grade", grades_at(session, accounts, month.last), grades_at(session, accounts, before)),
+    ):
+        existed = accounts.created_on <= np.datetime64(before)
+        key, combos = _codes(
+            accounts.owner_id[existed],
+            accounts.region[existed],
+            accounts.tier[existed],
+            then[existed],
+            now[existed],
+        )
+        counts = np.bincount(key, minlength=len(combos))
+        rows = [
+            {
+                "month": month.first,
+                "kind": kind,
+                "owner_id": int(o),
+                "region": str(r),
+                "tier": str(t),
+                "from_code": str(f),
+                "to_code": str(to),
+                "accounts": int(n),
+            }
+            for (o, r, t, f, to), n in zip(combos, counts.tolist(), strict=True)
+            if n
+        ]
+        for chunk in range(0, len(rows), _BATCH):
+            session.execute(insert(insight_transitions), rows[chunk : chunk + _BATCH])
+        moves += len(rows)
+    seconds["transitions"] = time.perf_counter() - start
+    seconds["total"] = time.perf_counter() - clock
+    session.add(
+        InsightMonth(
+            month=month.first,
+            as_of=month.last,
+            accounts=len(accounts),
+            cells=n_cells,
+            seconds=round(seconds["total"], 3),
+        )
+    )
+    session.flush()
+    return MonthBuild(
+        month=month.first,
+        as_of=month.last,
+        accounts=len(accounts),
+        cells=n_cells,
+        markets=n_markets,
+        transitions=moves,
+        seconds={k: round(v, 3) for k, v in seconds.items()},
+    )
+
+
+def months_to_build(
+    session: Session, *, as_of: date, history: int = DEFAULT_HISTORY_MONTHS, rebuild: bool = False
+) -> list[Month]:
+    """The months a run on ``as_of`` computes: the running month and the one before (late data
+    still changes it), and any month of the ``history`` that was never built or was built
+    before its end — all of them when ``rebuild``."""
+    built = dict(session.execute(select(InsightMonth.month, InsightMonth.as_of)).tuples().all())
+    current = month_start(as_of)
+    wanted: list[Month] = []
+    for back in range(history - 1, -1, -1):
+        first = add_months(current, -back)
+        month = Month.of(first, as_of=as_of)
+        done = built.get(first)
+        if rebuild or back <= 1 or done is None or done < month.last:
+            wanted.append(month)
+    return wanted

@@ -1,0 +1,16 @@
+"""The insights part of the daily cycle: the cube, then the management reports that are due."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from flywheel.config import Settings
+from flywheel.insights import snapshot
+
+
+def run(session: Session, *, as_of: date, settings: Settings) -> dict[str, Any]:
+    built = snapshot.run(session, as_of=as_of, history=settings.insights_history_months)
+    return {"cube": built.as_dict()}

@@ -1,0 +1,3 @@
+"""Drills of the drill_money stages: to be written."""
+
+from __future__ import annotations

@@ -1,0 +1,7 @@
+"""The flywheel dashboard's pages (``/insights``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
