@@ -432,3 +432,20 @@ def dashboard(
         built_through=last,
         missing_months=[m for m in period.month_list() if m not in totals],
     )
+
+
+def default_month(session: Session, *, today: date) -> date:
+    """The month the dashboard opens on: the latest month of the cube built to its end, not
+    after ``today``'s; else the month before ``today``'s."""
+    from flywheel.insights.cube import month_end, month_start
+
+    candidates = session.execute(
+        select(InsightMonth.month, InsightMonth.as_of)
+        .where(InsightMonth.month <= month_start(today))
+        .order_by(InsightMonth.month.desc())
+        .limit(3)
+    ).all()
+    for month, as_of in candidates:
+        if as_of >= month_end(month):
+            return month  # type: ignore[no-any-return]
+    return add_months(month_start(today), -1)

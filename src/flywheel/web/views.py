@@ -15,6 +15,7 @@ def page_routers() -> list[APIRouter]:
     from flywheel.feedback import campaign_views, loop_views, public_views
     from flywheel.feedback import views as feedback
     from flywheel.importers import views as imports
+    from flywheel.insights import report_views, target_views, trend_views
     from flywheel.insights import views as insights
     from flywheel.keyaccounts import (
         contract_views,
@@ -57,4 +58,7 @@ def page_routers() -> list[APIRouter]:
         negotiation_views.router,
         contract_views.router,
         insights.router,
+        trend_views.router,
+        target_views.router,
+        report_views.router,
     ]
