@@ -435,13 +435,13 @@ def dashboard(
 
 
 def default_month(session: Session, *, today: date) -> date:
-    """The month the dashboard opens on: the latest month of the cube built to its end, not
-    after ``today``'s; else the month before ``today``'s."""
+    """The month the dashboard opens on: the latest month of the cube built to its end, before
+    ``today``'s; else the month before ``today``'s."""
     from flywheel.insights.cube import month_end, month_start
 
     candidates = session.execute(
         select(InsightMonth.month, InsightMonth.as_of)
-        .where(InsightMonth.month <= month_start(today))
+        .where(InsightMonth.month < month_start(today))
         .order_by(InsightMonth.month.desc())
         .limit(3)
     ).all()

@@ -91,16 +91,20 @@ MEASURES: tuple[str, ...] = (
     "referrals_made",
 )
 
-_DIMENSIONS = (
-    Column("month", Date, nullable=False),  # its first day
-    Column("as_of", Date, nullable=False),  # computed up to: the month's last day, or earlier
-    Column("currency", String(3), nullable=False),
-)
-_SEGMENTS = (
-    Column("region", String(80), nullable=False, server_default=""),
-    Column("tier", String(16), nullable=False),
-    Column("segment", String(20), nullable=False),
-)
+def _dimensions() -> list[Column[Any]]:
+    return [
+        Column("month", Date, nullable=False),  # its first day
+        Column("as_of", Date, nullable=False),  # computed up to: the month's last day, or before
+        Column("currency", String(3), nullable=False),
+    ]
+
+
+def _segments() -> list[Column[Any]]:
+    return [
+        Column("region", String(80), nullable=False, server_default=""),
+        Column("tier", String(16), nullable=False),
+        Column("segment", String(20), nullable=False),
+    ]
 
 
 def _measures() -> list[Column[Any]]:
@@ -111,9 +115,9 @@ insight_cells = Table(
     "insight_cells",
     Base.metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    *[c.copy() for c in _DIMENSIONS],
+    *_dimensions(),
     Column("owner_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),  # 0: none
-    *[c.copy() for c in _SEGMENTS],
+    *_segments(),
     *_measures(),
     Index("ix_insight_cells_owner_month", "owner_id", "month"),
     Index("ix_insight_cells_month", "month"),
@@ -123,8 +127,8 @@ insight_markets = Table(
     "insight_markets",
     Base.metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    *[c.copy() for c in _DIMENSIONS],
-    *[c.copy() for c in _SEGMENTS],
+    *_dimensions(),
+    *_segments(),
     *_measures(),
     Index("ix_insight_markets_month", "month"),
 )
