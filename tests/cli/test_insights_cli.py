@@ -40,7 +40,8 @@ def test_build_as_a_table_then_only_what_changed(run: Any, session: Session) -> 
     again = run("build", "--as-of", "2026-12-04", "--history", "4")
 
     assert again.exit_code == 0, again.output
-    assert "2026-11" in again.stdout and "2026-12" in again.stdout
+    assert "2026-11" in again.stdout
+    assert "2026-12" in again.stdout
     assert "2026-09" not in again.stdout
 
 
