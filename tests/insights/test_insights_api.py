@@ -118,3 +118,77 @@ def test_the_months_of_the_snapshot(client: TestClient, session: Session) -> Non
 
 def test_anonymous_callers_are_refused(client: TestClient) -> None:
     assert client.get("/api/v1/insights/dashboard").status_code == 401
+
+
+def test_the_league_by_owner(client: TestClient, session: Session) -> None:
+    world = build(session)
+    build_cube(session)
+
+    answer = client.get(
+        "/api/v1/insights/league?by=owner&month=2026-11&sort=win_rate",
+        headers=bearer(session, world.manager),
+    )
+
+    assert answer.status_code == 200
+    body = answer.json()
+    rows = {r["key"]: r for r in body["rows"]}
+    assert rows["cube_rep"]["values"]["win_rate"] == 2 / 6 * 100
+    assert rows["cube_rep2"]["values"]["win_rate"] == 0.0
+    assert rows["cube_rep"]["rank"] == 1
+    assert body["total"]["values"]["win_rate"] == 2 / 7 * 100
+    own = client.get(
+        "/api/v1/insights/league?by=owner&month=2026-11",
+        headers=bearer(session, world.other_rep),
+    )
+    assert [r["key"] for r in own.json()["rows"]] == ["cube_rep2"]
+
+
+def test_the_segment_transitions(client: TestClient, session: Session) -> None:
+    world = build(session)
+    build_cube(session)
+
+    answer = client.get(
+        "/api/v1/insights/transitions?kind=segment&month=2026-10&owner=cube_rep",
+        headers=bearer(session, world.manager),
+    )
+
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["month"], body["since"], body["accounts"]) == ("2026-10", "2026-09", 1)
+    [row] = [r for r in body["rows"] if r["accounts"]]
+    assert row["from_code"] != "champions"
+    assert [c["to_code"] for c in row["cells"] if c["accounts"]] == ["champions"]
+
+
+def test_targets_are_set_by_managers_and_audited(client: TestClient, session: Session) -> None:
+    world = build(session)
+    boss, rep = bearer(session, world.manager), bearer(session, world.rep)
+
+    denied = client.put("/api/v1/insights/targets/nps", json={"value": 40}, headers=rep)
+    assert denied.status_code == 403
+    assert client.get("/api/v1/insights/targets", headers=rep).json() == []
+
+    out_of_range = client.put("/api/v1/insights/targets/nps", json={"value": 400}, headers=boss)
+    assert out_of_range.status_code == 422
+    assert "nps" in out_of_range.json()["error"]["message"].lower()
+
+    done = client.put("/api/v1/insights/targets/nps", json={"value": 40}, headers=boss)
+    assert done.status_code == 200
+    assert done.json()["value"] == 40.0
+    assert [t["kpi"] for t in client.get("/api/v1/insights/targets", headers=rep).json()] == ["nps"]
+    assert client.delete("/api/v1/insights/targets/nps", headers=boss).status_code == 204
+    assert client.get("/api/v1/insights/targets", headers=boss).json() == []
+
+
+def test_reports_are_for_managers(client: TestClient, session: Session) -> None:
+    world = build(session)
+
+    assert (
+        client.get("/api/v1/insights/reports", headers=bearer(session, world.rep)).status_code
+        == 403
+    )
+    answer = client.get("/api/v1/insights/reports", headers=bearer(session, world.manager))
+    assert answer.status_code == 200
+    assert answer.json() == []
+    missing = client.get("/api/v1/insights/reports/99999", headers=bearer(session, world.manager))
+    assert missing.status_code == 404

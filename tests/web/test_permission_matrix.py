@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from flywheel.auth.permissions import GRANTS, Permission
 from flywheel.collections import templates as message_templates
+from flywheel.insights import report as insight_reports
 from flywheel.web.contract import today
 from tests.factories import TESTER
 from tests.web.api_support import (
@@ -41,6 +42,9 @@ from tests.web.api_support import (
 P = Permission
 Keys = dict[str, Any]
 Body = Callable[[Keys], dict[str, Any]]
+
+# Records the module's company adds for the document pages (filled by ``company``).
+DOCUMENTS: dict[str, int] = {}
 
 # How a record outside a sales rep's book answers him.
 NOT_FOUND = "not found"  # a 404, exactly like a missing record
@@ -1115,6 +1119,41 @@ API_ROUTES = [
         body=_json(status="at_risk"),
         scope=NOT_FOUND,
     ),
+    # insights: every figure of the flywheel dashboard for BI tools
+    Row("GET", "/api/v1/insights/kpis", None, "/api/v1/insights/kpis"),
+    Row("GET", "/api/v1/insights/dashboard", None, "/api/v1/insights/dashboard?period=3m"),
+    Row("GET", "/api/v1/insights/kpis/{code}", None, "/api/v1/insights/kpis/nps?months=24"),
+    Row(
+        "GET",
+        "/api/v1/insights/drills/{code}",
+        None,
+        "/api/v1/insights/drills/overdue_accounts",
+    ),
+    Row("GET", "/api/v1/insights/months", None, "/api/v1/insights/months"),
+    Row("GET", "/api/v1/insights/league", None, "/api/v1/insights/league?by=region"),
+    Row("GET", "/api/v1/insights/transitions", None, "/api/v1/insights/transitions?kind=grade"),
+    Row("GET", "/api/v1/insights/targets", None, "/api/v1/insights/targets"),
+    Row(
+        "PUT",
+        "/api/v1/insights/targets/{kpi}",
+        P.SET_KPI_TARGETS,
+        "/api/v1/insights/targets/win_rate",
+        body=_json(value=35),
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/insights/targets/{kpi}",
+        P.SET_KPI_TARGETS,
+        "/api/v1/insights/targets/win_rate",
+        ok=204,
+    ),
+    Row("GET", "/api/v1/insights/reports", P.MANAGE_REPORTS, "/api/v1/insights/reports"),
+    Row(
+        "GET",
+        "/api/v1/insights/reports/{report_id}",
+        P.MANAGE_REPORTS,
+        "/api/v1/insights/reports/{report}",
+    ),
 ]
 
 # HTML pages. They take the same bearer tokens; an anonymous visitor is sent to sign in.
@@ -1129,6 +1168,7 @@ PAGE_ROUTES = [
         "GET", "/customers/{code}/timeline", None, "/customers/{customer}/timeline", scope=NOT_FOUND
     ),
     Row("GET", "/invoices", None, "/invoices"),
+    Row("GET", "/invoices/export.{format}", None, "/invoices/export.csv?customer={customer}"),
     Row("GET", "/invoices/{number:path}", None, "/invoices/{invoice}", scope=NOT_FOUND),
     Row(
         "GET",
@@ -1138,7 +1178,14 @@ PAGE_ROUTES = [
         scope=NOT_FOUND,
     ),
     Row("GET", "/ar", P.VIEW_AR_ANALYTICS, "/ar"),
+    Row("GET", "/ar/export.{format}", P.VIEW_AR_ANALYTICS, "/ar/export.xlsx"),
     Row("GET", "/credit/reviews", P.APPROVE_CREDIT_LIMITS, "/credit/reviews"),
+    Row(
+        "GET",
+        "/credit/reviews/export.{format}",
+        P.APPROVE_CREDIT_LIMITS,
+        "/credit/reviews/export.csv",
+    ),
     Row(
         "POST",
         "/credit/reviews/{review_id}",
@@ -1148,12 +1195,24 @@ PAGE_ROUTES = [
         ok=303,
     ),
     Row("GET", "/credit/forecast", P.VIEW_CASH_FORECAST, "/credit/forecast"),
+    Row(
+        "GET",
+        "/credit/forecast/export.{format}",
+        P.VIEW_CASH_FORECAST,
+        "/credit/forecast/export.xlsx",
+    ),
     Row("GET", "/ar/kpis", P.VIEW_AR_ANALYTICS, "/ar/kpis"),
     Row(
         "GET",
         "/ar/aging/installments",
         P.VIEW_AR_ANALYTICS,
         "/ar/aging/installments?by=customer&group={customer}",
+    ),
+    Row(
+        "GET",
+        "/ar/aging/installments/export.{format}",
+        P.VIEW_AR_ANALYTICS,
+        "/ar/aging/installments/export.csv?by=customer&group={customer}",
     ),
     Row("GET", "/payments/new", P.RECORD_PAYMENTS, "/payments/new"),
     Row("GET", "/payments/customers", P.RECORD_PAYMENTS, "/payments/customers?q={customer}"),
@@ -1244,6 +1303,9 @@ PAGE_ROUTES = [
     # collections
     Row("GET", "/collections", None, "/collections?mine=all&q={customer}"),
     Row(
+        "GET", "/collections/export.{format}", None, "/collections/export.csv?mine=all&q={customer}"
+    ),
+    Row(
         "GET",
         "/collections/actions/{action_id}/call",
         P.WORK_COLLECTIONS,
@@ -1267,13 +1329,21 @@ PAGE_ROUTES = [
     Row("GET", "/collections/disputes", None, "/collections/disputes?status=open"),
     Row(
         "GET",
+        "/collections/disputes/export.{format}",
+        None,
+        "/collections/disputes/export.csv?status=all",
+    ),
+    Row(
+        "GET",
         "/collections/disputes/{dispute_id}",
         None,
         "/collections/disputes/{dispute}",
         scope=NOT_FOUND,
     ),
     Row("GET", "/collections/plans", None, "/collections/plans"),
+    Row("GET", "/collections/plans/export.{format}", None, "/collections/plans/export.xlsx"),
     Row("GET", "/collections/promises", None, "/collections/promises"),
+    Row("GET", "/collections/promises/export.{format}", None, "/collections/promises/export.csv"),
     Row("GET", "/collections/strategies", None, "/collections/strategies"),
     Row("GET", "/collections/strategies/{grade}", None, "/collections/strategies/C?tier=key"),
     Row("GET", "/collections/templates", None, "/collections/templates"),
@@ -1534,6 +1604,7 @@ PAGE_ROUTES = [
         ok=303,
     ),
     Row("GET", "/feedback/campaigns", None, "/feedback/campaigns"),
+    Row("GET", "/feedback/campaigns/export.{format}", None, "/feedback/campaigns/export.csv"),
     Row("GET", "/feedback/campaigns/new", P.MANAGE_SURVEYS, "/feedback/campaigns/new"),
     Row(
         "POST",
@@ -1567,6 +1638,7 @@ PAGE_ROUTES = [
         ok=303,
     ),
     Row("GET", "/feedback/loops", None, "/feedback/loops?owner=all"),
+    Row("GET", "/feedback/loops/export.{format}", None, "/feedback/loops/export.csv?owner=all"),
     Row("GET", "/feedback/loops/{loop_id}", None, "/feedback/loops/{loop}", scope=NOT_FOUND),
     Row(
         "POST",
@@ -1612,6 +1684,12 @@ PAGE_ROUTES = [
     ),
     Row("GET", "/feedback/topics/suggestions", None, "/feedback/topics/suggestions"),
     Row("GET", "/loyalty/referrals", None, "/loyalty/referrals?status=all&q={customer}"),
+    Row(
+        "GET",
+        "/loyalty/referrals/export.{format}",
+        None,
+        "/loyalty/referrals/export.csv?status=all&q={customer}",
+    ),
     Row(
         "GET",
         "/loyalty/referrals/new",
@@ -1671,6 +1749,7 @@ PAGE_ROUTES = [
         ok=303,
     ),
     Row("GET", "/loyalty/actions", None, "/loyalty/actions?owner=all"),
+    Row("GET", "/loyalty/actions/export.{format}", None, "/loyalty/actions/export.csv?owner=all"),
     Row(
         "POST",
         "/loyalty/actions/{next_action_id}/done",
@@ -1730,6 +1809,7 @@ PAGE_ROUTES = [
         ok=303,
     ),
     Row("GET", "/loyalty", None, "/loyalty"),
+    Row("GET", "/loyalty/at-risk/export.{format}", None, "/loyalty/at-risk/export.xlsx"),
     Row("GET", "/loyalty/retention", None, "/loyalty/retention"),
     Row(
         "POST",
@@ -1756,6 +1836,12 @@ PAGE_ROUTES = [
         scope=NOT_FOUND,
     ),
     Row("GET", "/negotiations", None, "/negotiations?scope=all&status=all"),
+    Row(
+        "GET",
+        "/negotiations/export.{format}",
+        None,
+        "/negotiations/export.csv?scope=all&status=all",
+    ),
     Row("GET", "/negotiations/new", P.NEGOTIATE, "/negotiations/new?customer={customer}"),
     Row(
         "POST",
@@ -1834,6 +1920,7 @@ PAGE_ROUTES = [
         ok=303,
     ),
     Row("GET", "/contracts", None, "/contracts?status=all&q={customer}"),
+    Row("GET", "/contracts/export.{format}", None, "/contracts/export.csv?status=all&q={customer}"),
     Row("GET", "/contracts/new", P.MANAGE_CONTRACTS, "/contracts/new?customer={customer}"),
     Row(
         "POST",
@@ -1888,6 +1975,7 @@ PAGE_ROUTES = [
         ok=303,
     ),
     Row("GET", "/accounts/tasks", None, "/accounts/tasks?scope=all"),
+    Row("GET", "/accounts/tasks/export.{format}", None, "/accounts/tasks/export.xlsx?scope=all"),
     Row(
         "POST",
         "/accounts/tasks/{task_id}/done",
@@ -1899,6 +1987,12 @@ PAGE_ROUTES = [
     ),
     Row("GET", "/deals", None, "/deals"),
     Row("GET", "/deals/list", None, "/deals/list?status=all&q={customer}"),
+    Row(
+        "GET",
+        "/deals/list/export.{format}",
+        None,
+        "/deals/list/export.csv?status=all&q={customer}",
+    ),
     Row("GET", "/deals/new", P.WORK_DEALS, "/deals/new?customer={customer}"),
     Row(
         "POST",
@@ -1955,6 +2049,7 @@ PAGE_ROUTES = [
         ok=303,
     ),
     Row("GET", "/accounts", None, "/accounts?q={customer}"),
+    Row("GET", "/accounts/export.{format}", None, "/accounts/export.csv?q={customer}"),
     Row("GET", "/accounts/{code}/plan", None, "/accounts/{customer}/plan", scope=NOT_FOUND),
     Row(
         "POST",
@@ -2028,6 +2123,55 @@ PAGE_ROUTES = [
         scope=NOT_FOUND,
         ok=303,
     ),
+    # insights: trends, league tables, transitions and KPI targets
+    Row("GET", "/insights/trends", None, "/insights/trends"),
+    Row("GET", "/insights/league", None, "/insights/league?by=region"),
+    Row("GET", "/insights/transitions", None, "/insights/transitions"),
+    Row(
+        "GET",
+        "/insights/transitions/accounts",
+        None,
+        "/insights/transitions/accounts?from=unscored&to=unscored",
+    ),
+    Row("GET", "/insights/targets", None, "/insights/targets"),
+    Row(
+        "POST",
+        "/insights/targets",
+        P.SET_KPI_TARGETS,
+        "/insights/targets",
+        form=_json(kpi="nps", value="30"),
+        ok=303,
+    ),
+    # insights: the management reports
+    Row("GET", "/insights/reports", P.MANAGE_REPORTS, "/insights/reports"),
+    Row("GET", "/insights/reports/{report_id}", P.MANAGE_REPORTS, "/insights/reports/{report}"),
+    Row(
+        "GET",
+        "/insights/reports/{report_id}.pdf",
+        P.MANAGE_REPORTS,
+        "/insights/reports/{report}.pdf?lang=en",
+    ),
+    Row(
+        "POST",
+        "/insights/reports/send",
+        P.MANAGE_REPORTS,
+        "/insights/reports/send",
+        form=_json(kind="monthly", period="2026-01"),
+        ok=303,
+    ),
+    # insights: the flywheel dashboard and the lists behind its figures
+    Row("GET", "/insights", None, "/insights?period=3m"),
+    Row("GET", "/insights/top-accounts", None, "/insights/top-accounts"),
+    Row("GET", "/insights/drill/{code}", None, "/insights/drill/new_customers"),
+    Row(
+        "GET",
+        "/insights/drill/{code}/export.csv",
+        None,
+        "/insights/drill/overdue_accounts/export.csv",
+    ),
+    Row(
+        "GET", "/insights/drill/{code}/export.xlsx", None, "/insights/drill/detractors/export.xlsx"
+    ),
 ]
 
 # The steps of one upload need that upload to exist first: tests/web/test_import_pages.py tries
@@ -2098,6 +2242,13 @@ def company(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             subject="Overdue: {{ customer.name }}",
             body="Dear {{ customer.name }}, {{ total_overdue }} is overdue.",
         )
+        # A management report, for its page and PDF (sending it again changes nothing).
+        made, _ = insight_reports.make_report(
+            company.session,
+            insight_reports.ReportPeriod.containing("monthly", date(2026, 1, 1)),
+            as_of=date(2026, 2, 2),
+        )
+        DOCUMENTS["report"] = made.id
         company.session.flush()
         yield company
 
@@ -2125,6 +2276,7 @@ def _keys(world: World, book: str) -> Keys:
         "collector_id": world.users["collector"].id,
         # Promises and plans are for days to come, seen from the day the test runs.
         "soon": (today() + timedelta(days=10)).isoformat(),
+        **DOCUMENTS,
     }
 
 

@@ -12,7 +12,7 @@ it to well under a minute per database.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -31,6 +31,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
 from flywheel.app import create_app
+from flywheel.insights import report as insight_reports
 from flywheel.web.contract import today
 from flywheel.web.deps import get_session
 from tests.web.api_support import Company, World, company_for_module
@@ -47,6 +48,7 @@ EXAMPLES = 25
 DOCUMENT = create_app(engine=create_engine("sqlite://")).openapi()
 # Only the API: the health check answers 503 by design when the database is not ready.
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT).exclude(path_regex=r"^/(healthz|api/v1/health)$")
+REPORT: dict[str, int] = {"id": 1}  # the module company's management report
 OPERATIONS = {result.ok().label: result.ok() for result in SCHEMA.get_all_operations()}
 
 
@@ -64,7 +66,13 @@ def existing_records(world: World, path: str) -> dict[str, Any]:
         else own.invoice
     )
     return {
-        "code": own.customer,
+        "code": "nps"
+        if path.startswith("/api/v1/insights/kpis")
+        else "overdue_accounts"
+        if path.startswith("/api/v1/insights/drills")
+        else own.customer,
+        "kpi": "win_rate",
+        "report_id": REPORT["id"],
         "contact_id": own.contact,
         "number": number,
         "reference": own.payment,
@@ -386,6 +394,29 @@ def loyalty_requests(world: World) -> dict[str, dict[str, Any]]:
         "GET /api/v1/loyalty/health": {},
         "GET /api/v1/loyalty/clv-model": {"query": {"as_of": "2026-07-01"}},
         "GET /api/v1/loyalty/segments": {"query": {"as_of": "2026-07-01", "by": "owner"}},
+        "GET /api/v1/insights/kpis": {},
+        "GET /api/v1/insights/dashboard": {"query": {"period": "3m", "month": "2026-06"}},
+        "GET /api/v1/insights/kpis/{code}": {
+            "path_parameters": {"code": "nps"},
+            "query": {"months": 24},
+        },
+        "GET /api/v1/insights/drills/{code}": {
+            "path_parameters": {"code": "overdue_accounts"},
+            "query": {"month": "2026-06"},
+        },
+        "GET /api/v1/insights/months": {},
+        "GET /api/v1/insights/league": {"query": {"by": "region", "sort": "dso"}},
+        "GET /api/v1/insights/transitions": {"query": {"kind": "grade", "month": "2026-06"}},
+        "GET /api/v1/insights/targets": {},
+        "PUT /api/v1/insights/targets/{kpi}": {
+            "path_parameters": {"kpi": "win_rate"},
+            "body": {"value": 40},
+        },
+        "DELETE /api/v1/insights/targets/{kpi}": {"path_parameters": {"kpi": "nps"}},
+        "GET /api/v1/insights/reports": {},
+        "GET /api/v1/insights/reports/{report_id}": {
+            "path_parameters": {"report_id": REPORT["id"]}
+        },
         "GET /api/v1/loyalty/cohorts": {"query": {"as_of": "2026-07-01"}},
         "GET /api/v1/loyalty/retention": {"query": {"as_of": "2026-07-01", "period": "quarter"}},
         "GET /api/v1/loyalty/clv-distribution": {"query": {"as_of": "2026-07-01"}},
@@ -681,7 +712,16 @@ def shared_app(engine: Engine) -> tuple[FastAPI, dict[str, Session]]:
 
 @pytest.fixture(scope="module")
 def company(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Company]:
-    yield from company_for_module(engine, tmp_path_factory.mktemp("uploads"))
+    for company in company_for_module(engine, tmp_path_factory.mktemp("uploads")):
+        # A management report, so that reading one is checked too.
+        made, _ = insight_reports.make_report(
+            company.session,
+            insight_reports.ReportPeriod.containing("monthly", date(2026, 1, 1)),
+            as_of=date(2026, 2, 2),
+        )
+        company.session.flush()
+        REPORT["id"] = made.id
+        yield company
 
 
 @pytest.fixture

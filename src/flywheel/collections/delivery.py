@@ -58,7 +58,8 @@ def message_id_for(message: ClaimedMessage, sender: str) -> str:
 
 
 def build_email(message: ClaimedMessage, *, sender: str) -> EmailMessage:
-    """The MIME message: UTF-8 text, with an HTML alternative when the row has one."""
+    """The MIME message: UTF-8 text, with an HTML alternative when the row has one, and the
+    files rendered for its attachment."""
     email = EmailMessage()
     email["Subject"] = message.subject or ""
     email["From"] = sender
@@ -70,6 +71,9 @@ def build_email(message: ClaimedMessage, *, sender: str) -> EmailMessage:
     email.set_content(message.body, charset="utf-8")
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html", charset="utf-8")
+    for file in message.files:
+        maintype, _, subtype = file.content_type.partition("/")
+        email.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=file.filename)
     # After the content: setting it clears every Content-* header.
     if message.language in _CONTENT_LANGUAGE:
         email["Content-Language"] = _CONTENT_LANGUAGE[message.language]

@@ -4,6 +4,7 @@ and opening one on an installment from the customer 360."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -28,6 +29,7 @@ from flywheel.collections.page_kit import (
 from flywheel.customers import service as customers
 from flywheel.errors import FlywheelError, NotFound, http_status_for
 from flywheel.kit import i18n
+from flywheel.kit.i18n import N_
 from flywheel.kit.i18n import gettext as _
 from flywheel.models.collections import Dispute
 from flywheel.models.customers import Customer
@@ -37,6 +39,7 @@ from flywheel.models.users import User
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import ExportFormat, download, selected, word
 from flywheel.web.pages import flash, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -47,17 +50,35 @@ ResolveDisputes = Annotated[Actor, Depends(require(Permission.RESOLVE_DISPUTES))
 # ---------------------------------------------------------------- disputes
 
 
+@dataclass(frozen=True, slots=True)
+class DisputeFilter:
+    status: DisputeStatus | None
+    reason: DisputeReason | None
+
+
+def dispute_filter(
+    status: Annotated[str, Query(max_length=16)] = "open",
+    reason: Annotated[str, Query(max_length=24)] = "",
+) -> DisputeFilter:
+    """The list's filters; "all" (or anything else) lists every status or reason."""
+    return DisputeFilter(
+        status=DisputeStatus(status) if status in {s.value for s in DisputeStatus} else None,
+        reason=DisputeReason(reason) if reason in {r.value for r in DisputeReason} else None,
+    )
+
+
+DisputeFilterParam = Annotated[DisputeFilter, Depends(dispute_filter)]
+
+
 @router.get("/collections/disputes", response_class=HTMLResponse)
 def dispute_list(
     request: Request,
     session: SessionDep,
     actor: CurrentActor,
-    status: Annotated[str, Query(max_length=16)] = "open",
-    reason: Annotated[str, Query(max_length=24)] = "",
+    flt: DisputeFilterParam,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
-    chosen = DisputeStatus(status) if status in {s.value for s in DisputeStatus} else None
-    why = DisputeReason(reason) if reason in {r.value for r in DisputeReason} else None
+    chosen, why = flt.status, flt.reason
     rows = session.execute(
         disputes.disputes_query(actor, status=chosen, reason=why)
         .limit(PAGE_SIZE + 1)
@@ -79,6 +100,53 @@ def dispute_list(
             "owners": owners,
             "as_of": today(),
         },
+    )
+
+
+@router.get("/collections/disputes/export.{format}")
+def dispute_export(
+    session: SessionDep, actor: CurrentActor, flt: DisputeFilterParam, format: ExportFormat
+) -> Response:
+    """The filtered disputes, every page, oldest SLA first."""
+    rows = list(
+        selected(session, disputes.disputes_query(actor, status=flt.status, reason=flt.reason))
+    )
+    owners = user_names(session, {d.owner_id for d, _c in rows if d.owner_id})
+    return download(
+        (
+            N_("Dispute"),
+            N_("Customer code"),
+            N_("Customer"),
+            N_("Reason"),
+            N_("Currency"),
+            N_("Disputed amount"),
+            N_("Opened"),
+            N_("SLA"),
+            N_("Owner"),
+            N_("Status"),
+            N_("Resolution"),
+            N_("Description"),
+        ),
+        (
+            [
+                d.id,
+                customer.code,
+                customer.name,
+                word(labels.REASON_LABELS, d.reason),
+                d.currency,
+                d.amount,
+                d.opened_on,
+                d.sla_due_on,
+                owners.get(d.owner_id) if d.owner_id else None,
+                word(labels.DISPUTE_STATUS_LABELS, d.status),
+                word(labels.RESOLUTION_LABELS, d.resolution),
+                d.description,
+            ]
+            for d, customer in rows
+        ),
+        stem="disputes",
+        format=format,
+        title=N_("Disputes"),
     )
 
 

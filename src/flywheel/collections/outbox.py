@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from flywheel.audit import service as audit
 from flywheel.auth.actor import Actor
+from flywheel.collections.attachments import File
 from flywheel.models.base import utcnow
 from flywheel.models.collections import CollectionAction, OutboxMessage
 from flywheel.models.enums import ActionStatus, CollectionChannel, OutboxStatus
@@ -40,8 +41,10 @@ def enqueue_email(
     language: str | None = None,
     customer_id: int | None = None,
     action_id: int | None = None,
+    attachment: dict[str, Any] | None = None,
 ) -> OutboxMessage | None:
-    """Queue an e-mail; None (and nothing written) when ``dedupe_key`` is already queued."""
+    """Queue an e-mail; None (and nothing written) when ``dedupe_key`` is already queued.
+    ``attachment`` names a document the worker renders and attaches (``attachments``)."""
     return _enqueue(
         session,
         dedupe_key=dedupe_key,
@@ -53,6 +56,7 @@ def enqueue_email(
         language=language,
         customer_id=customer_id,
         action_id=action_id,
+        attachment=attachment,
     )
 
 
@@ -147,6 +151,7 @@ def _enqueue(
     language: str | None,
     customer_id: int | None,
     action_id: int | None,
+    attachment: dict[str, Any] | None = None,
 ) -> OutboxMessage | None:
     if exists(session, dedupe_key):
         return None
@@ -159,6 +164,7 @@ def _enqueue(
         subject=subject,
         body=body,
         body_html=body_html,
+        attachment=attachment,
         language=language,
         status=OutboxStatus.PENDING.value,
         attempts=0,
@@ -198,6 +204,8 @@ class ClaimedMessage:
     customer_id: int | None
     attempts: int  # attempts made before this one
     claimed_at: datetime
+    attachment: dict[str, Any] | None = None  # the document to attach (``attachments``)
+    files: tuple[File, ...] = ()  # the attachment rendered, just before sending
 
 
 def lock_for_writing(session: Session) -> None:
@@ -476,6 +484,7 @@ def _detached(row: OutboxMessage) -> ClaimedMessage:
         customer_id=row.customer_id,
         attempts=row.attempts,
         claimed_at=row.claimed_at,
+        attachment=dict(row.attachment) if row.attachment else None,
     )
 
 

@@ -4,6 +4,7 @@ extensions with their approval."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -27,12 +28,14 @@ from flywheel.collections.page_kit import (
 from flywheel.customers import service as customers
 from flywheel.errors import FlywheelError, NotFound, http_status_for
 from flywheel.kit import i18n
+from flywheel.kit.i18n import N_
 from flywheel.kit.i18n import gettext as _
 from flywheel.models.customers import Customer
 from flywheel.models.enums import ArrangementKind, ArrangementStatus, PromiseStatus
 from flywheel.web.auth import CurrentActor
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import ExportFormat, download, selected, word
 from flywheel.web.pages import flash, redirect, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -41,15 +44,24 @@ router = APIRouter(include_in_schema=False)
 # ---------------------------------------------------------------- promises
 
 
+def promise_status(
+    status: Annotated[str, Query(max_length=16)] = "pending",
+) -> PromiseStatus | None:
+    """The list's status filter; "all" (or anything else) lists every promise."""
+    return PromiseStatus(status) if status in {s.value for s in PromiseStatus} else None
+
+
+PromiseStatusParam = Annotated[PromiseStatus | None, Depends(promise_status)]
+
+
 @router.get("/collections/promises", response_class=HTMLResponse)
 def promise_list(
     request: Request,
     session: SessionDep,
     actor: CurrentActor,
-    status: Annotated[str, Query(max_length=16)] = "pending",
+    chosen: PromiseStatusParam,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
-    chosen = PromiseStatus(status) if status in {s.value for s in PromiseStatus} else None
     rows = session.execute(
         promises.promises_query(actor, status=chosen)
         .limit(PAGE_SIZE + 1)
@@ -67,6 +79,45 @@ def promise_list(
             "statuses": list(PromiseStatus),
             "as_of": today(),
         },
+    )
+
+
+@router.get("/collections/promises/export.{format}")
+def promise_export(
+    session: SessionDep, actor: CurrentActor, chosen: PromiseStatusParam, format: ExportFormat
+) -> Response:
+    """The filtered promises, every page, soonest promised day first."""
+    return download(
+        (
+            N_("Customer code"),
+            N_("Customer"),
+            N_("Currency"),
+            N_("Amount"),
+            N_("Paid since"),
+            N_("Pays by"),
+            N_("Given on"),
+            N_("Status"),
+            N_("Note"),
+        ),
+        (
+            [
+                customer.code,
+                customer.name,
+                promise.currency,
+                promise.amount,
+                promise.paid_amount,
+                promise.promised_on,
+                promise.made_on,
+                word(labels.PROMISE_STATUS_LABELS, promise.status),
+                promise.note,
+            ]
+            for promise, customer in selected(
+                session, promises.promises_query(actor, status=chosen)
+            )
+        ),
+        stem="promises",
+        format=format,
+        title=N_("Promises to pay"),
     )
 
 
@@ -211,17 +262,37 @@ def promise_record(
 # ---------------------------------------------------------------- plans and extensions
 
 
+@dataclass(frozen=True, slots=True)
+class PlanFilter:
+    status: ArrangementStatus | None
+    kind: ArrangementKind | None
+
+
+def plan_filter(
+    status: Annotated[str, Query(max_length=16)] = "proposed",
+    kind: Annotated[str, Query(max_length=16)] = "",
+) -> PlanFilter:
+    """The list's filters; "all" (or anything else) lists every status or kind."""
+    return PlanFilter(
+        status=ArrangementStatus(status)
+        if status in {s.value for s in ArrangementStatus}
+        else None,
+        kind=ArrangementKind(kind) if kind in {k.value for k in ArrangementKind} else None,
+    )
+
+
+PlanFilterParam = Annotated[PlanFilter, Depends(plan_filter)]
+
+
 @router.get("/collections/plans", response_class=HTMLResponse)
 def plan_list(
     request: Request,
     session: SessionDep,
     actor: CurrentActor,
-    status: Annotated[str, Query(max_length=16)] = "proposed",
-    kind: Annotated[str, Query(max_length=16)] = "",
+    flt: PlanFilterParam,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
-    chosen = ArrangementStatus(status) if status in {s.value for s in ArrangementStatus} else None
-    sort = ArrangementKind(kind) if kind in {k.value for k in ArrangementKind} else None
+    chosen, sort = flt.status, flt.kind
     rows = session.execute(
         arrangements.arrangements_query(actor, status=chosen, kind=sort)
         .limit(PAGE_SIZE + 1)
@@ -248,6 +319,58 @@ def plan_list(
             ),
             "as_of": today(),
         },
+    )
+
+
+@router.get("/collections/plans/export.{format}")
+def plan_export(
+    session: SessionDep, actor: CurrentActor, flt: PlanFilterParam, format: ExportFormat
+) -> Response:
+    """The filtered plans and extensions, every page, newest first; the schedule as
+    "due on amount" parts separated by semicolons."""
+    rows = list(
+        selected(session, arrangements.arrangements_query(actor, status=flt.status, kind=flt.kind))
+    )
+    names = user_names(
+        session, {i for a, _c in rows for i in (a.requested_by_id, a.decided_by_id) if i}
+    )
+    return download(
+        (
+            N_("Customer code"),
+            N_("Customer"),
+            N_("Kind"),
+            N_("Currency"),
+            N_("Amount"),
+            N_("Interest"),
+            N_("Schedule"),
+            N_("Reason"),
+            N_("Requested by"),
+            N_("Status"),
+            N_("Decided by"),
+            N_("Decision note"),
+            N_("Customer confirmed"),
+        ),
+        (
+            [
+                customer.code,
+                customer.name,
+                word(labels.ARRANGEMENT_KIND_LABELS, a.kind),
+                a.currency,
+                a.amount,
+                a.interest_amount,
+                "; ".join(f"{part['due_on']} {part['amount']}" for part in a.schedule or []),
+                a.reason,
+                names.get(a.requested_by_id) if a.requested_by_id else None,
+                word(labels.ARRANGEMENT_STATUS_LABELS, a.status),
+                names.get(a.decided_by_id) if a.decided_by_id else None,
+                a.decision_note,
+                a.customer_confirmed_on,
+            ]
+            for a, customer in rows
+        ),
+        stem="arrangements",
+        format=format,
+        title=N_("Plans and extensions"),
     )
 
 

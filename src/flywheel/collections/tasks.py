@@ -15,15 +15,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from flywheel.collections import outbox
-from flywheel.collections.delivery import Deliverer
+from flywheel.collections import attachments, outbox
+from flywheel.collections.delivery import Deliverer, Outcome
 from flywheel.config import Settings
 from flywheel.db import get_engine, unit_of_work
 from flywheel.errors import WorkerAlreadyRunning
@@ -201,7 +201,7 @@ def send_due(
     deadline = claimed[0].claimed_at + timedelta(seconds=settings.outbox_claim_timeout_seconds / 2)
     with Deliverer(settings) as deliverer:
         for position, message in enumerate(claimed):
-            outcome = deliverer.deliver(message)
+            outcome = _deliver(engine, deliverer, message)
             rest = claimed[position + 1 :]
             go_on = bool(rest) and keep_going() and clock() < deadline
             # One transaction records this result and counts the next attempt (or gives the
@@ -241,41 +241,22 @@ def send_due(
             if not go_on:
                 break
     return report
-    # Never start a send after half the claim timeout: another worker may take the row back
-    # once the whole timeout has passed, and two sends of one message must not overlap.
-    deadline = claimed[0].claimed_at + timedelta(seconds=settings.outbox_claim_timeout_seconds / 2)
-    with Deliverer(settings) as deliverer:
-        for position, message in enumerate(claimed):
-            if not keep_going() or clock() >= deadline:
-                rest = [m.id for m in claimed[position:]]
-                with unit_of_work(engine) as session:
-                    report.released += outbox.release(session, rest, worker_id=worker_id)
-                break
-            outcome = deliverer.deliver(message)
-            with unit_of_work(engine) as session:
-                if outcome.ok:
-                    if outbox.mark_sent(
-                        session, message, now=clock(), message_id=outcome.message_id
-                    ):
-                        report.sent += 1
-                    continue
-                status = outbox.mark_failed(
-                    session,
-                    message,
-                    worker_id=worker_id,
-                    now=clock(),
-                    error=outcome.error or "unknown error",
-                    permanent=outcome.permanent,
-                    max_attempts=settings.outbox_max_attempts,
-                    backoff_seconds=settings.outbox_backoff_seconds,
-                )
-            if status is OutboxStatus.DEAD:
-                report.dead += 1
-                log.warning("outbox %s dead: %s", message.id, outcome.error)
-            elif status is not None:
-                report.failed += 1
-                log.info("outbox %s failed, will retry: %s", message.id, outcome.error)
-    return report
+
+
+def _deliver(engine: Engine, deliverer: Deliverer, message: outbox.ClaimedMessage) -> Outcome:
+    """Send one message; its attachment, if it names one, is rendered first in a short
+    transaction of its own."""
+    if message.attachment is None:
+        return deliverer.deliver(message)
+    try:
+        with unit_of_work(engine) as session:
+            file = attachments.render(session, message.attachment)
+    except attachments.AttachmentMissing as exc:
+        return Outcome(ok=False, error=str(exc), permanent=True)
+    except Exception as exc:  # a bug in a renderer: recorded, and tried again later
+        log.exception("outbox %s: the attachment could not be rendered", message.id)
+        return Outcome(ok=False, error=f"attachment not rendered: {type(exc).__name__}: {exc}")
+    return deliverer.deliver(replace(message, files=(file,)))
 
 
 # -------------------------------------------------------------------------- the daily cycle

@@ -34,7 +34,7 @@ from flywheel.errors import ValidationFailed
 from flywheel.models.base import utcnow
 from flywheel.models.credit import CreditLimit, CreditScore
 from flywheel.models.customers import Customer
-from flywheel.receivables.ledger_columns import EPOCH, read_ledger
+from flywheel.receivables.ledger_columns import EPOCH, LedgerColumns, read_ledger
 
 # The factors look at one year: what was settled in it and what is open. Reading from a year
 # back holds both (an installment settled in the year but due before it was open on the first
@@ -75,19 +75,35 @@ def _per_customer(ids: np.ndarray, counts: dict[int, int]) -> np.ndarray:
     return np.array([counts.get(c, 0) for c in ids.tolist()], dtype=np.float64)
 
 
-def score_all(
+@dataclass(frozen=True)
+class Scored:
+    """Every customer's credit score as of a day, computed and not yet stored."""
+
+    ledger: LedgerColumns
+    scores: np.ndarray[Any, Any]
+    grades: np.ndarray[Any, Any]
+    points: np.ndarray[Any, Any]  # (customers, factors)
+    factor_names: list[str]
+    values: np.ndarray[Any, Any]  # (customers, factors)
+    model: str
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def compute_scores(
     session: Session,
     *,
     as_of: date,
     card: ExpertScorecard = DEFAULT_SCORECARD,
     trained_card: trained.TrainedCard | None = None,
-    actor: Actor | None = None,
-) -> ScoreRun:
-    """Score every customer as of ``as_of`` and store the day's snapshot (replacing one already
-    written for that day). Grade changes against the latest earlier snapshot are audited."""
+    ledger: LedgerColumns | None = None,
+) -> Scored:
+    """Score every customer as of ``as_of`` without writing anything (``score_all`` stores
+    it; the insights cube grades past month ends with it). ``ledger`` is a read as of
+    ``as_of`` complete from ``HISTORY_DAYS`` before it; read here when not given."""
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    ledger = read_ledger(session, as_of=as_of, since=as_of - timedelta(days=HISTORY_DAYS))
+    if ledger is None:
+        ledger = read_ledger(session, as_of=as_of, since=as_of - timedelta(days=HISTORY_DAYS))
     customers = ledger.customers
     n = len(customers)
     known = dict(session.execute(select(Customer.id, Customer.created_on)).all())
@@ -137,6 +153,34 @@ def score_all(
         names_list, value_matrix = list(scored.factor_names), scored.values
         model_name = EXPERT
     seconds["compute"] = time.perf_counter() - clock
+    return Scored(
+        ledger=ledger,
+        scores=score_array,
+        grades=grade_array,
+        points=point_matrix,
+        factor_names=list(names_list),
+        values=value_matrix,
+        model=model_name,
+        seconds=seconds,
+    )
+
+
+def score_all(
+    session: Session,
+    *,
+    as_of: date,
+    card: ExpertScorecard = DEFAULT_SCORECARD,
+    trained_card: trained.TrainedCard | None = None,
+    actor: Actor | None = None,
+) -> ScoreRun:
+    """Score every customer as of ``as_of`` and store the day's snapshot (replacing one already
+    written for that day). Grade changes against the latest earlier snapshot are audited."""
+    computed = compute_scores(session, as_of=as_of, card=card, trained_card=trained_card)
+    seconds = dict(computed.seconds)
+    ledger, customers = computed.ledger, computed.ledger.customers
+    n = len(customers)
+    score_array, grade_array, point_matrix = computed.scores, computed.grades, computed.points
+    names_list, value_matrix, model_name = computed.factor_names, computed.values, computed.model
 
     clock = time.perf_counter()
     previous = _previous_grades(session, as_of)

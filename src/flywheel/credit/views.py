@@ -24,6 +24,7 @@ from flywheel.web import panels
 from flywheel.web.auth import require
 from flywheel.web.contract import today
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import ExportFormat, download, paged
 from flywheel.web.pages import flash, redirect, render
 
 router = APIRouter()
@@ -131,6 +132,51 @@ def review_queue(
     )
 
 
+@router.get("/credit/reviews/export.{format}", include_in_schema=False)
+def review_export(
+    session: SessionDep,
+    actor: ApproveLimits,
+    format: ExportFormat,
+    grade: Annotated[str, Query(pattern="^[A-E]?$")] = "",
+) -> Response:
+    """The waiting proposals, every page, biggest change first."""
+    rows = paged(
+        lambda size, offset: limits.pending_reviews(
+            session, limit=size, offset=offset, grade=grade or None
+        )[0]
+    )
+    return download(
+        (
+            N_("Customer code"),
+            N_("Customer"),
+            N_("Grade"),
+            N_("Proposed on"),
+            N_("Currency"),
+            N_("Invoiced per month"),
+            N_("Terms (days)"),
+            N_("Current limit"),
+            N_("Recommended"),
+        ),
+        (
+            [
+                customer.code,
+                customer.name,
+                review.grade,
+                review.proposed_on,
+                review.currency,
+                review.monthly_invoiced,
+                review.terms_days,
+                review.current_limit,
+                review.recommended_limit,
+            ]
+            for review, customer in rows
+        ),
+        stem="credit-limit-reviews",
+        format=format,
+        title=N_("Credit limit reviews"),
+    )
+
+
 @router.post("/credit/reviews/{review_id}", include_in_schema=False)
 def decide_review(
     request: Request,
@@ -183,6 +229,16 @@ def decide_review(
 ViewForecast = Annotated[Actor, Depends(require(Permission.VIEW_CASH_FORECAST))]
 
 
+def _forecast_currency(session: Session, day: date, currency: str | None) -> tuple[str, list[str]]:
+    """The currency shown (the one asked for; else the base currency, or the first one
+    forecast when the base has none) and the currencies forecast on ``day``."""
+    _made, currencies = predictions.forecast_currencies(session, as_of=day)
+    shown = (currency or get_settings().base_currency).upper()
+    if shown not in currencies and currencies and currency is None:
+        shown = currencies[0]
+    return shown, currencies
+
+
 @router.get("/credit/forecast", response_class=HTMLResponse, include_in_schema=False)
 def cash_forecast(
     request: Request,
@@ -194,11 +250,7 @@ def cash_forecast(
     """Expected receipts per week for 13 weeks, with the band, and what came in; one currency
     at a time (the base currency first)."""
     day = as_of or today()
-    base = get_settings().base_currency
-    _made, currencies = predictions.forecast_currencies(session, as_of=day)
-    shown = (currency or base).upper()
-    if shown not in currencies and currencies and currency is None:
-        shown = currencies[0]
+    shown, currencies = _forecast_currency(session, day, currency)
     made, weeks = predictions.forecast(session, as_of=day, currency=shown)
     peak = max((float(w.high) for w in weeks), default=0.0) or 1.0
     return render(
@@ -214,4 +266,34 @@ def cash_forecast(
             "currencies": currencies,
         },
         actor=actor,
+    )
+
+
+@router.get("/credit/forecast/export.{format}", include_in_schema=False)
+def forecast_export(
+    session: SessionDep,
+    actor: ViewForecast,
+    format: ExportFormat,
+    as_of: Annotated[date | None, Query()] = None,
+    currency: Annotated[str | None, Query(max_length=3)] = None,
+) -> Response:
+    """The forecast's weeks in the currency the page shows, with the band and what came in."""
+    day = as_of or today()
+    shown, _currencies = _forecast_currency(session, day, currency)
+    made, weeks = predictions.forecast(session, as_of=day, currency=shown)
+    return download(
+        (
+            N_("Week from"),
+            N_("Currency"),
+            N_("Expected"),
+            N_("Low"),
+            N_("High"),
+            N_("Received"),
+            N_("Forecast made on"),
+        ),
+        ([w.week_start, shown, w.expected, w.low, w.high, w.actual, made] for w in weeks),
+        stem="cash-forecast",
+        format=format,
+        title=N_("Cash forecast"),
+        day=day,
     )

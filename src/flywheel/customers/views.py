@@ -5,22 +5,18 @@ panel slots) and logging a touchpoint. The same services and filter as /api/v1/c
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.background import BackgroundTask
 
 from flywheel.auth import permissions
 from flywheel.auth.actor import Actor
@@ -34,10 +30,9 @@ from flywheel.errors import Conflict, NotFound, ValidationFailed
 from flywheel.kit import i18n
 from flywheel.kit.i18n import N_
 from flywheel.kit.i18n import gettext as _
-from flywheel.kit.tabular import write_csv, write_xlsx
 from flywheel.models.customers import Contact, Customer
 from flywheel.models.enums import CustomerStatus, Tier, TouchpointKind
-from flywheel.web import panels
+from flywheel.web import exports, panels
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.deps import SessionDep
 from flywheel.web.pages import flash, redirect, render
@@ -232,22 +227,21 @@ def customer_list(
 # ---------------------------------------------------------------- exports
 
 
-def _export_headers() -> list[str]:
-    return [
-        _("Code"),
-        _("Name"),
-        _("Tier"),
-        _("Industry"),
-        _("Region"),
-        _("Owner"),
-        _("Status"),
-        _("Currency"),
-        _("Payment terms"),
-        _("Open balance"),
-        _("Overdue balance"),
-        _("Open in other currencies"),
-        _("Customer since"),
-    ]
+_EXPORT_HEADERS = (
+    N_("Code"),
+    N_("Name"),
+    N_("Tier"),
+    N_("Industry"),
+    N_("Region"),
+    N_("Owner"),
+    N_("Status"),
+    N_("Currency"),
+    N_("Payment terms"),
+    N_("Open balance"),
+    N_("Overdue balance"),
+    N_("Open in other currencies"),
+    N_("Customer since"),
+)
 
 
 def _export_rows(
@@ -322,22 +316,6 @@ def _export_row(
     ]
 
 
-def _download(path: Path, media_type: str, filename: str) -> FileResponse:
-    """The written file, sent in chunks and deleted once sent."""
-    return FileResponse(
-        path,
-        media_type=media_type,
-        filename=filename,
-        background=BackgroundTask(os.unlink, path),
-    )
-
-
-def _temporary(suffix: str) -> Path:
-    handle, name = tempfile.mkstemp(prefix="flywheel-customers-", suffix=suffix)
-    os.close(handle)
-    return Path(name)
-
-
 @router.get("/export.csv")
 def export_csv(
     session: SessionDep, actor: CurrentActor, params: ListParams, as_of: date | None = None
@@ -346,13 +324,10 @@ def export_csv(
     Chinese text; amounts as plain numbers. Written to a temporary file inside the request's
     transaction and streamed from there, so memory stays flat however long the list."""
     day = as_of or _today()
-    path = _temporary(".csv")
-    try:
-        write_csv(path, _export_headers(), _export_rows(session, actor, params, day))
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return _download(path, "text/csv; charset=utf-8", f"customers-{day.isoformat()}.csv")
+    rows = _export_rows(session, actor, params, day)
+    return exports.download(
+        _EXPORT_HEADERS, rows, stem="customers", format="csv", title=N_("Customers"), day=day
+    )
 
 
 @router.get("/export.xlsx")
@@ -362,21 +337,9 @@ def export_xlsx(
     """The filtered list (every page) as an Excel workbook written in streaming mode; amounts
     and dates are real Excel numbers and dates."""
     day = as_of or _today()
-    path = _temporary(".xlsx")
-    try:
-        write_xlsx(
-            path,
-            _export_headers(),
-            _export_rows(session, actor, params, day),
-            sheet_title=_("Customers")[:31],
-        )
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return _download(
-        path,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        f"customers-{day.isoformat()}.xlsx",
+    rows = _export_rows(session, actor, params, day)
+    return exports.download(
+        _EXPORT_HEADERS, rows, stem="customers", format="xlsx", title=N_("Customers"), day=day
     )
 
 

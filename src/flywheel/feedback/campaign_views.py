@@ -18,13 +18,14 @@ from flywheel.auth.permissions import Permission
 from flywheel.customers.labels import BUYING_ROLE_LABELS, TIER_LABELS, TOUCHPOINT_KIND_LABELS
 from flywheel.errors import FlywheelError, ValidationFailed, http_status_for
 from flywheel.feedback import campaigns, labels, public_views, surveys
-from flywheel.kit.i18n import N_, use_language
+from flywheel.kit.i18n import N_, current_language, use_language
 from flywheel.kit.i18n import gettext as _
 from flywheel.models.enums import BuyingRole, CampaignTrigger, SurveyKind, Tier, TouchpointKind
 from flywheel.models.feedback import Survey, SurveyCampaign
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import ExportFormat, download, word
 from flywheel.web.pages import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -518,6 +519,61 @@ def campaign_list(request: Request, session: SessionDep, actor: CurrentActor) ->
             "empty_counts": campaigns.CampaignCounts(),
             "survey_of": names,
         },
+    )
+
+
+@router.get("/feedback/campaigns/export.{format}")
+def campaign_export(session: SessionDep, actor: CurrentActor, format: ExportFormat) -> Response:
+    """Every campaign as the list shows it, its invitations counted in the reader's scope."""
+    surveys_by_id = {s.id: s for s in campaigns.list_surveys(session)}
+    counts = campaigns.counts_by_campaign(session, actor=actor)
+    chinese = current_language() == "zh"
+    tiers = {str(k): v for k, v in TIER_LABELS.items()}
+    roles = {str(k): v for k, v in BUYING_ROLE_LABELS.items()}
+
+    def row(c: SurveyCampaign) -> list[object]:
+        n = counts.get(c.id, campaigns.CampaignCounts())
+        survey = surveys_by_id.get(c.survey_id)
+        return [
+            c.name,
+            (survey.name_zh if chinese else survey.name_en) if survey else None,
+            word(labels.TRIGGER_LABELS, c.trigger),
+            word({str(k): v for k, v in TOUCHPOINT_KIND_LABELS.items()}, c.touchpoint_kind),
+            c.delay_days,
+            c.every_months,
+            c.next_run_on,
+            "; ".join(word(tiers, t) or t for t in c.tiers or []) or None,
+            "; ".join(word(roles, r) or r for r in c.buying_roles or []) or None,
+            c.sample_rate,
+            n.scheduled,
+            n.sent,
+            n.answered,
+            None if n.response_rate is None else round(n.response_rate, 4),
+            c.active,
+        ]
+
+    return download(
+        (
+            N_("Campaign"),
+            N_("Survey"),
+            N_("Trigger"),
+            N_("Touchpoint"),
+            N_("Delay (days)"),
+            N_("Every (months)"),
+            N_("Next run"),
+            N_("Tiers"),
+            N_("Buying roles"),
+            N_("Sample"),
+            N_("Scheduled"),
+            N_("Sent"),
+            N_("Answers"),
+            N_("Response rate"),
+            N_("Active"),
+        ),
+        (row(c) for c in campaigns.list_campaigns(session)),
+        stem="campaigns",
+        format=format,
+        title=N_("Campaigns"),
     )
 
 

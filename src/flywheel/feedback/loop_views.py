@@ -18,6 +18,7 @@ from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
 from flywheel.errors import FlywheelError, http_status_for
 from flywheel.feedback import analysis, labels, loops
+from flywheel.kit.i18n import N_
 from flywheel.kit.i18n import gettext as _
 from flywheel.models.base import utcnow
 from flywheel.models.collections import Dispute
@@ -34,6 +35,7 @@ from flywheel.models.users import User
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import ExportFormat, download, selected, word
 from flywheel.web.pages import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -239,6 +241,70 @@ def loop_list(
             "forms": {},
             **_row_context(session, rows, now),
         },
+    )
+
+
+@router.get("/feedback/loops/export.{format}")
+def loop_export(
+    session: SessionDep,
+    actor: CurrentActor,
+    format: ExportFormat,
+    status: Annotated[str, Query(max_length=16)] = "open",
+    reason: Annotated[str, Query(max_length=24)] = "",
+    overdue: Annotated[str, Query(max_length=2)] = "",
+    owner: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """The filtered follow-ups, every page, in the list's order; times in UTC."""
+    now = utcnow()
+    filters, _shown = _filters(actor, status, reason, overdue, owner)
+    rows = [
+        (row[0], row[1]) for row in selected(session, loops.loops_query(actor, filters, now=now))
+    ]
+    names = _names(
+        session,
+        {i for loop, _c in rows for i in (loop.owner_id, loop.escalated_to_id, loop.closed_by_id)},
+    )
+    return download(
+        (
+            N_("Follow-up"),
+            N_("Customer code"),
+            N_("Customer"),
+            N_("Reason"),
+            N_("Urgency"),
+            N_("What they said"),
+            N_("Status"),
+            N_("Opened (UTC)"),
+            N_("Due (UTC)"),
+            N_("Overdue"),
+            N_("Owner"),
+            N_("Escalated to"),
+            N_("Outcome"),
+            N_("Closed (UTC)"),
+            N_("Closed by"),
+        ),
+        (
+            [
+                loop.id,
+                customer.code,
+                customer.name,
+                word(labels.LOOP_REASON_LABELS, loop.reason),
+                "; ".join(word(labels.URGENCY_LABELS, f) or f for f in loop.urgency or []) or None,
+                loop.summary,
+                word(labels.LOOP_STATUS_LABELS, loop.status),
+                loop.opened_at,
+                loop.due_at,
+                due_of(loop, now).overdue,
+                names.get(loop.owner_id) if loop.owner_id else None,
+                names.get(loop.escalated_to_id) if loop.escalated_to_id else None,
+                word(labels.LOOP_OUTCOME_LABELS, loop.outcome),
+                loop.closed_at,
+                names.get(loop.closed_by_id) if loop.closed_by_id else None,
+            ]
+            for loop, customer in rows
+        ),
+        stem="follow-ups",
+        format=format,
+        title=N_("Follow-ups"),
     )
 
 

@@ -7,21 +7,17 @@ his scope; a parameter that cannot be read is named on the page and ignored."""
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.background import BackgroundTask
 
 from flywheel.auth.actor import Actor
 from flywheel.auth.scope import OWNER_SCOPED_ROLES
@@ -35,12 +31,11 @@ from flywheel.feedback import labels, metrics, scores
 from flywheel.kit import i18n
 from flywheel.kit.i18n import N_
 from flywheel.kit.i18n import gettext as _
-from flywheel.kit.tabular import write_csv, write_xlsx
 from flywheel.models.customers import Customer
 from flywheel.models.enums import LoopStatus, TextSource, Tier
 from flywheel.models.feedback import FeedbackLoop, FeedbackTopic, TextAnalysis
 from flywheel.models.users import User
-from flywheel.web import panels
+from flywheel.web import exports, panels
 from flywheel.web.auth import CurrentActor
 from flywheel.web.contract import today
 from flywheel.web.deps import SessionDep
@@ -334,24 +329,23 @@ def _labels() -> dict[str, Any]:
 # ---------------------------------------------------------------- the export
 
 
-def _export_headers() -> list[str]:
-    return [
-        _("Time (UTC)"),
-        _("Source"),
-        _("Account code"),
-        _("Account"),
-        _("Owner"),
-        _("Contact"),
-        _("Survey"),
-        _("Score"),
-        _("Band"),
-        _("Sentiment"),
-        _("Sentiment score"),
-        _("Topics"),
-        _("Urgency"),
-        _("Text"),
-        _("Follow-up"),
-    ]
+_EXPORT_HEADERS = (
+    N_("Time (UTC)"),
+    N_("Source"),
+    N_("Account code"),
+    N_("Account"),
+    N_("Owner"),
+    N_("Contact"),
+    N_("Survey"),
+    N_("Score"),
+    N_("Band"),
+    N_("Sentiment"),
+    N_("Sentiment score"),
+    N_("Topics"),
+    N_("Urgency"),
+    N_("Text"),
+    N_("Follow-up"),
+)
 
 
 def _translated(table: Mapping[str, str]) -> dict[str, str]:
@@ -398,41 +392,14 @@ def _export_rows(
             return
 
 
-def _temporary(suffix: str) -> Path:
-    handle, name = tempfile.mkstemp(prefix="flywheel-feedback-", suffix=suffix)
-    os.close(handle)
-    return Path(name)
-
-
-def _download(path: Path, media_type: str, filename: str) -> FileResponse:
-    return FileResponse(
-        path, media_type=media_type, filename=filename, background=BackgroundTask(os.unlink, path)
-    )
-
-
 def _export(
-    session: Session,
-    actor: Actor,
-    params: InboxParams,
-    suffix: str,
+    session: Session, actor: Actor, params: InboxParams, format: exports.ExportFormat
 ) -> Response:
     if params.problems:
         raise ValidationFailed("; ".join(params.problems))
-    path = _temporary(suffix)
-    try:
-        rows = _export_rows(session, actor, params.flt)
-        if suffix == ".csv":
-            write_csv(path, _export_headers(), rows)
-        else:
-            write_xlsx(path, _export_headers(), rows, sheet_title=_("Feedback")[:31])
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    name = f"feedback-{today().isoformat()}{suffix}"
-    if suffix == ".csv":
-        return _download(path, "text/csv; charset=utf-8", name)
-    return _download(
-        path, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name
+    rows = _export_rows(session, actor, params.flt)
+    return exports.download(
+        _EXPORT_HEADERS, rows, stem="feedback", format=format, title=N_("Feedback")
     )
 
 
@@ -443,7 +410,7 @@ def export_csv(
     params: InboxQuery,
 ) -> Response:
     """The filtered inbox (every page) as CSV in UTF-8 with a byte order mark."""
-    return _export(session, actor, params, ".csv")
+    return _export(session, actor, params, "csv")
 
 
 @router.get("/feedback/export.xlsx")
@@ -453,7 +420,7 @@ def export_xlsx(
     params: InboxQuery,
 ) -> Response:
     """The filtered inbox (every page) as an Excel workbook; times are UTC."""
-    return _export(session, actor, params, ".xlsx")
+    return _export(session, actor, params, "xlsx")
 
 
 # ---------------------------------------------------------------- the experience dashboard

@@ -8,27 +8,40 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from flywheel.auth import permissions
 from flywheel.auth.actor import Actor
+from flywheel.auth.permissions import Permission
 from flywheel.errors import NotFound
-from flywheel.insights import drills, figures
+from flywheel.insights import drills, figures, league, targets, transitions
 from flywheel.insights.periods import PERIOD_MONTHS, InsightFilter, Period, owner_id_of, parse_month
 from flywheel.insights.schemas import (
     DashboardOut,
     DrillColumnOut,
     DrillPageOut,
     FigureOut,
+    InsightFilterOut,
     KpiOut,
+    LeagueOut,
+    LeagueRowOut,
     MonthOut,
+    PeriodOut,
+    ReportOut,
+    ReportSummaryOut,
+    TargetIn,
+    TargetOut,
+    TransitionCellOut,
+    TransitionRowOut,
+    TransitionsOut,
 )
 from flywheel.kit.i18n import gettext as _
 from flywheel.models.enums import Tier
-from flywheel.models.insights import InsightMonth
+from flywheel.models.insights import InsightMonth, InsightReport
 from flywheel.web.auth import CurrentActor
-from flywheel.web.contract import ERROR_RESPONSES, Paging, today
+from flywheel.web.contract import ERROR_RESPONSES, Id, Paging, today
 from flywheel.web.deps import SessionDep
 
 router = APIRouter(prefix="/insights", tags=["insights"], responses=ERROR_RESPONSES)
@@ -86,9 +99,10 @@ def _board_inputs(
 
 
 @router.get("/kpis", response_model=list[KpiOut], summary="The dashboard's figures")
-def list_kpis() -> list[KpiOut]:
+def list_kpis(actor: CurrentActor) -> list[KpiOut]:
     """Every figure of the dashboard: its stage, unit, which direction is better and the list
     behind it."""
+    del actor  # any signed-in caller
     return [KpiOut.of(k) for k in figures.KPIS]
 
 
@@ -196,3 +210,151 @@ def list_months(session: SessionDep, actor: CurrentActor) -> list[MonthOut]:
         )
         for m in session.scalars(select(InsightMonth).order_by(InsightMonth.month))
     ]
+
+
+@router.get("/league", response_model=LeagueOut, summary="Owners or regions ranked")
+def get_league(
+    session: SessionDep,
+    actor: CurrentActor,
+    by: Annotated[str, Query(pattern="^(owner|region)$", description="owner or region")] = "owner",
+    sort: Annotated[
+        str, Query(max_length=40, description="The figure to rank by.")
+    ] = league.DEFAULT_SORT,
+    worst_first: bool = False,
+    period: PeriodParam = "1m",
+    month: MonthParam = None,
+    owner: Owner = None,
+    region: Region = None,
+    tier: TierParam = None,
+    segment: Segment = None,
+    currency: Currency = None,
+) -> LeagueOut:
+    """Every main figure per owner (or region) for the period, ranked best first by ``sort``,
+    with the period before; a sales rep gets his own row."""
+    chosen, flt = _board_inputs(session, period, month, owner, region, tier, segment, currency)
+    found = league.league(
+        session,
+        actor=actor,
+        by=by,
+        flt=flt,
+        period=chosen,
+        sort=sort,
+        kpis=[k.code for k in figures.KPIS],
+        worst_first=worst_first,
+    )
+
+    def row(r: league.LeagueRow) -> LeagueRowOut:
+        return LeagueRowOut(
+            key=r.key,
+            name=r.name,
+            owner_id=r.owner_id,
+            accounts=r.accounts,
+            rank=r.rank,
+            values=r.values,
+            previous=r.previous,
+        )
+
+    return LeagueOut(
+        by=found.by,
+        period=PeriodOut.of(found.period),
+        filters=InsightFilterOut.of(found.filter),
+        sort=found.sort.code,
+        worst_first=found.worst_first,
+        kpis=[k.code for k in found.kpis],
+        rows=[row(r) for r in found.rows],
+        total=row(found.total),
+        missing_months=[m.isoformat()[:7] for m in found.missing_months],
+    )
+
+
+@router.get(
+    "/transitions", response_model=TransitionsOut, summary="Moves between segments or grades"
+)
+def get_transitions(
+    session: SessionDep,
+    actor: CurrentActor,
+    kind: Annotated[str, Query(pattern="^(segment|grade)$")] = "segment",
+    month: MonthParam = None,
+    owner: Owner = None,
+    region: Region = None,
+    tier: TierParam = None,
+) -> TransitionsOut:
+    """How many accounts moved from each segment (or credit grade) at the end of the month
+    before ``month`` to each one at the end of ``month``."""
+    last = parse_month(month, default=figures.default_month(session, today=today()))
+    flt = InsightFilter(
+        owner_id=owner_id_of(session, owner), region=region, tier=tier.value if tier else None
+    ).checked()
+    found = transitions.matrix(session, actor=actor, month=last, kind=kind, flt=flt)
+    return TransitionsOut(
+        month=found.month.isoformat()[:7],
+        since=found.since.isoformat()[:7],
+        kind=found.kind,
+        built=found.built,
+        codes=list(found.codes),
+        accounts=found.accounts,
+        moved=found.moved,
+        rows=[
+            TransitionRowOut(
+                from_code=r.code,
+                accounts=r.accounts,
+                cells=[
+                    TransitionCellOut(to_code=c.to_code, accounts=c.accounts, share=c.share)
+                    for c in r.cells
+                ],
+            )
+            for r in found.rows
+        ],
+    )
+
+
+@router.get("/targets", response_model=list[TargetOut], summary="The figures' targets")
+def list_targets(session: SessionDep, actor: CurrentActor) -> list[TargetOut]:
+    del actor
+    return [
+        TargetOut(kpi=t.kpi, value=t.value, updated_at=t.updated_at)
+        for t in sorted(targets.current(session).values(), key=lambda t: t.kpi)
+    ]
+
+
+@router.put("/targets/{kpi}", response_model=TargetOut, summary="Set a figure's target")
+def put_target(session: SessionDep, actor: CurrentActor, kpi: str, body: TargetIn) -> TargetOut:
+    """Admin and manager; audited. The value must be a finite number in the figure's range."""
+    target, _ = targets.set_target(session, actor=actor, kpi=kpi, value=body.value)
+    return TargetOut(kpi=target.kpi, value=target.value, updated_at=target.updated_at)
+
+
+@router.delete("/targets/{kpi}", status_code=204, summary="Remove a figure's target")
+def delete_target(session: SessionDep, actor: CurrentActor, kpi: str) -> Response:
+    targets.clear_target(session, actor=actor, kpi=kpi)
+    return Response(status_code=204)
+
+
+@router.get("/reports", response_model=list[ReportSummaryOut], summary="The management reports")
+def list_reports(session: SessionDep, actor: CurrentActor) -> list[ReportSummaryOut]:
+    """Admin, manager and finance: the reports made, newest first."""
+    permissions.check(actor, Permission.MANAGE_REPORTS)
+    found = session.scalars(
+        select(InsightReport).order_by(InsightReport.period_start.desc(), InsightReport.id.desc())
+    )
+    return [_report_summary(r) for r in found]
+
+
+@router.get("/reports/{report_id}", response_model=ReportOut, summary="One management report")
+def get_report(session: SessionDep, actor: CurrentActor, report_id: Id) -> ReportOut:
+    permissions.check(actor, Permission.MANAGE_REPORTS)
+    report = session.get(InsightReport, report_id)
+    if report is None:
+        raise NotFound(f"there is no report {report_id}", report_id=report_id)
+    return ReportOut(**_report_summary(report).model_dump(), content=report.content)
+
+
+def _report_summary(report: InsightReport) -> ReportSummaryOut:
+    return ReportSummaryOut(
+        id=report.id,
+        kind=report.kind,
+        period_start=report.period_start,
+        period_end=report.period_end,
+        as_of=report.as_of,
+        recipients=report.recipients,
+    )

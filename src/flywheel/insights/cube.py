@@ -162,43 +162,81 @@ def per_account(values: npt.ArrayLike) -> Contribution:
 Source = Callable[[Session, Accounts, Month], Mapping[str, Contribution]]
 
 
-def _latest_codes(
-    session: Session, accounts: Accounts, column: Any, day_column: Any, id_column: Any, day: date
+_IDS_PER_QUERY = 900  # ids per IN (...) list: below SQLite's bound-parameter limit
+
+
+def _stored_codes(
+    session: Session, accounts: Accounts, score: Any, column: Any, day: date
 ) -> ObjectArray:
-    """Each account's latest ``column`` on or before ``day`` (UNSCORED when it has none)."""
-    latest = (
-        select(id_column.label("customer_id"), func.max(day_column).label("day"))
-        .where(day_column <= day)
-        .group_by(id_column)
-        .subquery()
-    )
-    rows = session.execute(
-        select(id_column, column).join(
-            latest,
-            (latest.c.customer_id == id_column) & (latest.c.day == day_column),
-        )
-    ).all()
+    """Each account's ``column`` in its latest ``score`` row (``LoyaltyScore`` or
+    ``CreditScore``) on or before ``day``; UNSCORED where it has none.
+
+    The daily cycle scores every account each day it runs, so the rows of its latest day are
+    read at once; only the accounts that existed on ``day`` but are missing from that day's
+    rows are looked up, by ids, through the (customer, day) key."""
     codes = np.full(len(accounts), UNSCORED, dtype=object)
+    latest = session.scalar(select(func.max(score.as_of)).where(score.as_of <= day))
+    if latest is None:
+        return codes
+    rows = session.execute(select(score.customer_id, column).where(score.as_of == latest)).all()
     if rows:
         ids, values = zip(*rows, strict=True)
         at = accounts.positions(ids)
         keep = at >= 0
         codes[at[keep]] = np.asarray(values, dtype=object)[keep]
+    missing = accounts.ids[(codes == UNSCORED) & (accounts.created_on <= np.datetime64(day))]
+    for chunk in range(0, missing.size, _IDS_PER_QUERY):
+        wanted = missing[chunk : chunk + _IDS_PER_QUERY].tolist()
+        newest = (
+            select(score.customer_id.label("customer_id"), func.max(score.as_of).label("day"))
+            .where(score.customer_id.in_(wanted), score.as_of <= day)
+            .group_by(score.customer_id)
+            .subquery()
+        )
+        found = session.execute(
+            select(score.customer_id, column).join(
+                newest,
+                (newest.c.customer_id == score.customer_id) & (newest.c.day == score.as_of),
+            )
+        ).all()
+        if found:
+            ids, values = zip(*found, strict=True)
+            codes[accounts.positions(ids)] = np.asarray(values, dtype=object)
+    return codes
+
+
+def _fill_computed(
+    codes: ObjectArray, accounts: Accounts, day: date, compute: Callable[[], ObjectArray]
+) -> ObjectArray:
+    """``codes`` with the accounts that existed on ``day`` but have no stored code given the
+    computed one."""
+    need = (codes == UNSCORED) & (accounts.created_on <= np.datetime64(day))
+    if need.any():
+        codes = codes.copy()
+        codes[need] = compute()[need]
     return codes
 
 
 def segments_at(session: Session, accounts: Accounts, day: date) -> ObjectArray:
-    """Each account's RFM segment at the end of ``day`` (from the loyalty scores)."""
-    return _latest_codes(
-        session, accounts, LoyaltyScore.segment, LoyaltyScore.as_of, LoyaltyScore.customer_id, day
-    )
+    """Each account's RFM segment at the end of ``day``: its latest loyalty score on or before
+    the day; for an account without one (the cycle had not run yet, as for the months before a
+    demo company's first run), the segment the loyalty cycle would have given it that day,
+    computed from its orders (``insights.history.segments_on``). UNSCORED for an account
+    created after the day."""
+    from flywheel.insights import history
+
+    codes = _stored_codes(session, accounts, LoyaltyScore, LoyaltyScore.segment, day)
+    return _fill_computed(codes, accounts, day, lambda: history.segments_on(session, accounts, day))
 
 
 def grades_at(session: Session, accounts: Accounts, day: date) -> ObjectArray:
-    """Each account's credit grade at the end of ``day``."""
-    return _latest_codes(
-        session, accounts, CreditScore.grade, CreditScore.as_of, CreditScore.customer_id, day
-    )
+    """Each account's credit grade at the end of ``day``: its latest credit score on or before
+    the day; for an account without one, the grade the credit scoring would have given it that
+    day (``insights.history.grades_on``). UNSCORED for an account created after the day."""
+    from flywheel.insights import history
+
+    codes = _stored_codes(session, accounts, CreditScore, CreditScore.grade, day)
+    return _fill_computed(codes, accounts, day, lambda: history.grades_on(session, accounts, day))
 
 
 @dataclass
@@ -399,7 +437,9 @@ def months_to_build(
     """The months a run on ``as_of`` computes: the running month and the one before (late data
     still changes it), and any month of the ``history`` that was never built or was built
     before its end — all of them when ``rebuild``."""
-    built = dict(session.execute(select(InsightMonth.month, InsightMonth.as_of)).tuples().all())
+    built: dict[date, date] = {
+        row[0]: row[1] for row in session.execute(select(InsightMonth.month, InsightMonth.as_of))
+    }
     current = month_start(as_of)
     wanted: list[Month] = []
     for back in range(history - 1, -1, -1):

@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from flywheel.config import Settings
-from flywheel.insights import snapshot
+from flywheel.insights import report_send, snapshot
 
 
 def run(session: Session, *, as_of: date, settings: Settings) -> dict[str, Any]:
     built = snapshot.run(session, as_of=as_of, history=settings.insights_history_months)
-    return {"cube": built.as_dict()}
+    # After the cube: a report reads the months just built.
+    sent = report_send.run_due(session, as_of=as_of, settings=settings)
+    return {"cube": built.as_dict(), "reports": sent}

@@ -32,6 +32,9 @@ MONEY = frozenset(
         "retained_revenue",
         "kept_revenue",
         "clv_sum",
+        # Not money, but the accounts the CLV sum is of: the average CLV divides the two in
+        # one currency.
+        "clv_accounts",
         "ar_total",
         "ar_current",
         "ar_beginning",
@@ -447,5 +450,5 @@ def default_month(session: Session, *, today: date) -> date:
     ).all()
     for month, as_of in candidates:
         if as_of >= month_end(month):
-            return month  # type: ignore[no-any-return]
+            return month
     return add_months(month_start(today), -1)

@@ -138,3 +138,73 @@ class MonthOut(BaseModel):
     accounts: int
     cells: int
     seconds: float
+
+
+class LeagueRowOut(BaseModel):
+    key: str = Field(description="The owner's username or the region ('' for none).")
+    name: str
+    owner_id: int | None
+    accounts: float
+    rank: int | None
+    values: dict[str, float | None]
+    previous: dict[str, float | None]
+
+
+class LeagueOut(BaseModel):
+    by: str
+    period: PeriodOut
+    filters: InsightFilterOut
+    sort: str
+    worst_first: bool
+    kpis: list[str]
+    rows: list[LeagueRowOut]
+    total: LeagueRowOut
+    missing_months: list[str]
+
+
+class TransitionCellOut(BaseModel):
+    to_code: str
+    accounts: int
+    share: float | None = Field(description="Of the row's accounts, 0–1.")
+
+
+class TransitionRowOut(BaseModel):
+    from_code: str
+    accounts: int
+    cells: list[TransitionCellOut]
+
+
+class TransitionsOut(BaseModel):
+    month: str
+    since: str = Field(description="The month whose end the rows describe.")
+    kind: str
+    built: bool
+    codes: list[str]
+    accounts: int
+    moved: int
+    rows: list[TransitionRowOut]
+
+
+class TargetOut(BaseModel):
+    kpi: str
+    value: float
+    updated_at: Any
+
+
+class TargetIn(BaseModel):
+    value: float = Field(
+        description="The target: a level for rates and stocks, per month for flows."
+    )
+
+
+class ReportSummaryOut(BaseModel):
+    id: int
+    kind: str
+    period_start: date
+    period_end: date
+    as_of: date
+    recipients: int
+
+
+class ReportOut(ReportSummaryOut):
+    content: dict[str, Any]

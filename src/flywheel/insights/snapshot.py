@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from flywheel.insights import history as past_reads
 from flywheel.insights.cube import (
     DEFAULT_HISTORY_MONTHS,
     MonthBuild,
@@ -60,11 +61,14 @@ def run(
     result = SnapshotRun(as_of=as_of)
     months = months_to_build(session, as_of=as_of, history=history, rebuild=rebuild)
     accounts = read_accounts(session)
-    for done, month in enumerate(months, start=1):
-        result.months.append(
-            build_month(session, month, accounts=accounts, sources=sources or SOURCES)
-        )
-        if progress is not None:
-            progress(done, len(months))
+    try:
+        for done, month in enumerate(months, start=1):
+            result.months.append(
+                build_month(session, month, accounts=accounts, sources=sources or SOURCES)
+            )
+            if progress is not None:
+                progress(done, len(months))
+    finally:
+        past_reads.forget(session)  # the orders and ledger read once for every month
     result.seconds = time.perf_counter() - clock
     return result

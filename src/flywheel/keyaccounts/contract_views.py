@@ -5,6 +5,7 @@ key-account tasks of the signed-in user with their done forms."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -29,6 +30,7 @@ from flywheel.models.users import User
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import ExportFormat, download, paged, word
 from flywheel.web.forms import Errors, field_error, form_day
 from flywheel.web.pages import flash, redirect, render
 
@@ -128,6 +130,17 @@ def _users(session: Session) -> list[tuple[int, str]]:
 # ---------------------------------------------------------------- the list
 
 
+def _contract_filter(status: str, renewing: str, q: str, day: date) -> contracts.ContractFilter:
+    """The list's filters: live contracts unless another status is chosen ("all": every one)."""
+    chosen = status if status in STATUS_CHOICES else "live"
+    return contracts.ContractFilter(
+        status=None if chosen == "all" else chosen,
+        renewing_within=int(renewing) if renewing.isdigit() and int(renewing) in RENEWING else None,
+        search=q.strip() or None,
+        as_of=day,
+    )
+
+
 @router.get("/contracts", response_class=HTMLResponse)
 def contract_list(
     request: Request,
@@ -138,20 +151,11 @@ def contract_list(
     q: Annotated[str, Query(max_length=100)] = "",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
-    chosen = status if status in STATUS_CHOICES else "live"
-    within = int(renewing) if renewing.isdigit() and int(renewing) in RENEWING else None
     day = today()
+    flt = _contract_filter(status, renewing, q, day)
+    chosen, within = flt.status or "all", flt.renewing_within
     rows, total = contracts.list_contracts(
-        session,
-        actor,
-        contracts.ContractFilter(
-            status=None if chosen == "all" else chosen,
-            renewing_within=within,
-            search=q.strip() or None,
-            as_of=day,
-        ),
-        limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
+        session, actor, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     return _render(
         request,
@@ -166,6 +170,66 @@ def contract_list(
             "statuses": STATUS_CHOICES,
             "renewing_choices": RENEWING,
         },
+    )
+
+
+@router.get("/contracts/export.{format}")
+def contract_export(
+    session: SessionDep,
+    actor: CurrentActor,
+    format: ExportFormat,
+    status: Annotated[str, Query(max_length=16)] = "live",
+    renewing: Annotated[str, Query(max_length=5)] = "",
+    q: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    """The filtered contracts, every page, soonest renewal first."""
+    day = today()
+    flt = _contract_filter(status, renewing, q, day)
+    rows = list(
+        paged(
+            lambda size, offset: contracts.list_contracts(
+                session, actor, flt, limit=size, offset=offset
+            )[0]
+        )
+    )
+    names = dict(_users(session))
+    return download(
+        (
+            N_("Number"),
+            N_("Account code"),
+            N_("Account"),
+            N_("Title"),
+            N_("Currency"),
+            N_("Value"),
+            N_("Starts"),
+            N_("Ends"),
+            N_("Renewal"),
+            N_("Days to renewal"),
+            N_("Payment terms"),
+            N_("Owner"),
+            N_("Status"),
+        ),
+        (
+            [
+                contract.number,
+                account.code,
+                account.name,
+                contract.title,
+                contract.currency,
+                contract.value,
+                contract.start_on,
+                contract.end_on,
+                contract.renewal_on or contract.end_on,
+                contracts.days_to_renewal(contract, day),
+                contract.payment_terms,
+                names.get(contract.owner_id) if contract.owner_id else None,
+                word(STATUS_LABELS, contract.status),
+            ]
+            for contract, account in rows
+        ),
+        stem="contracts",
+        format=format,
+        title=N_("Contracts"),
     )
 
 
@@ -565,6 +629,15 @@ def milestone_done(
 # ---------------------------------------------------------------- tasks
 
 
+def _task_filter(scope: str, status: str) -> tasks.TaskFilter:
+    """My tasks unless "all" is asked for; the open ones unless another status is."""
+    chosen = status if status in ("open", "done", "cancelled", "all") else "open"
+    return tasks.TaskFilter(
+        mine=scope != "all",
+        status=None if chosen == "all" else AccountTaskStatus(chosen),
+    )
+
+
 @router.get("/accounts/tasks", response_class=HTMLResponse)
 def task_list(
     request: Request,
@@ -574,17 +647,10 @@ def task_list(
     status: Annotated[str, Query(max_length=12)] = "open",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
-    mine = scope != "all"
-    chosen = status if status in ("open", "done", "cancelled", "all") else "open"
+    flt = _task_filter(scope, status)
+    mine, chosen = flt.mine, flt.status.value if flt.status else "all"
     rows, total = tasks.list_tasks(
-        session,
-        actor,
-        tasks.TaskFilter(
-            mine=mine,
-            status=None if chosen == "all" else AccountTaskStatus(chosen),
-        ),
-        limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
+        session, actor, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     return _render(
         request,
@@ -598,6 +664,54 @@ def task_list(
             "today": today(),
             "shown": {"scope": "mine" if mine else "all", "status": chosen},
         },
+    )
+
+
+@router.get("/accounts/tasks/export.{format}")
+def task_export(
+    session: SessionDep,
+    actor: CurrentActor,
+    format: ExportFormat,
+    scope: Annotated[str, Query(max_length=8)] = "mine",
+    status: Annotated[str, Query(max_length=12)] = "open",
+) -> Response:
+    """The filtered tasks, every page, soonest due first."""
+    flt = _task_filter(scope, status)
+    rows = list(
+        paged(
+            lambda size, offset: tasks.list_tasks(session, actor, flt, limit=size, offset=offset)[0]
+        )
+    )
+    names = dict(_users(session))
+    return download(
+        (
+            N_("Due"),
+            N_("Account code"),
+            N_("Account"),
+            N_("Kind"),
+            N_("Task"),
+            N_("Note"),
+            N_("Owner"),
+            N_("Status"),
+            N_("Created on"),
+        ),
+        (
+            [
+                task.due_on,
+                account.code,
+                account.name,
+                word(TASK_KIND_LABELS, task.kind),
+                task.title,
+                task.note,
+                names.get(task.owner_id) if task.owner_id else None,
+                word(TASK_STATUS_LABELS, task.status),
+                task.created_on,
+            ]
+            for task, account in rows
+        ),
+        stem="key-account-tasks",
+        format=format,
+        title=N_("Key-account tasks"),
     )
 
 

@@ -18,7 +18,7 @@ from flywheel.auth.permissions import Permission
 from flywheel.customers import service as customers
 from flywheel.errors import FlywheelError, NotFound, http_status_for
 from flywheel.keyaccounts import deal_figures, deals
-from flywheel.kit.i18n import N_
+from flywheel.kit.i18n import N_, current_language
 from flywheel.kit.i18n import gettext as _
 from flywheel.models.audit import AuditEvent
 from flywheel.models.customers import Customer
@@ -28,6 +28,7 @@ from flywheel.models.users import User
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import ExportFormat, download, paged
 from flywheel.web.forms import Errors, field_error, form_day
 from flywheel.web.pages import flash, redirect, render, safe_next
 
@@ -218,6 +219,16 @@ def deal_board(
     )
 
 
+def _deal_filter(status: str, stage: str, owner: str, q: str) -> deals.DealFilter:
+    """The list's filters; an unknown status lists the open deals, an unreadable owner all."""
+    return deals.DealFilter(
+        status=status if status in deals.STATUSES else "open",
+        stage=stage or None,
+        owner_id=_owner_id(owner, {}),
+        search=q.strip() or None,
+    )
+
+
 @router.get("/deals/list", response_class=HTMLResponse)
 def deal_list(
     request: Request,
@@ -229,17 +240,9 @@ def deal_list(
     q: Annotated[str, Query(max_length=100)] = "",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
-    errors: Errors = {}
-    chosen = status if status in deals.STATUSES else "open"
-    owner_id = _owner_id(owner, errors)
+    flt = _deal_filter(status, stage, owner, q)
     rows, total = deals.list_deals(
-        session,
-        actor,
-        deals.DealFilter(
-            status=chosen, stage=stage or None, owner_id=owner_id, search=q.strip() or None
-        ),
-        limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
+        session, actor, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     return _render(
         request,
@@ -254,9 +257,68 @@ def deal_list(
             "stages": deals.list_stages(session),
             "owners": _owner_choices(session),
             "statuses": deals.STATUSES,
-            "shown": {"status": chosen, "stage": stage, "owner": owner_id, "q": q},
+            "shown": {"status": flt.status, "stage": stage, "owner": flt.owner_id, "q": q},
             "today": today(),
         },
+    )
+
+
+@router.get("/deals/list/export.{format}")
+def deal_export(
+    session: SessionDep,
+    actor: CurrentActor,
+    format: ExportFormat,
+    status: Annotated[str, Query(max_length=8)] = "open",
+    stage: Annotated[str, Query(max_length=32)] = "",
+    owner: Annotated[str, Query(max_length=20)] = "",
+    q: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    """The filtered deal list, every page, soonest expected close first."""
+    flt = _deal_filter(status, stage, owner, q)
+    rows = list(
+        paged(
+            lambda size, offset: deals.list_deals(session, actor, flt, limit=size, offset=offset)[0]
+        )
+    )
+    names = deals.owner_names(session, [d.owner_id for d, _c, _s in rows])
+    chinese = current_language() == "zh"
+    return download(
+        (
+            N_("Deal"),
+            N_("Deal title"),
+            N_("Account code"),
+            N_("Account"),
+            N_("Stage"),
+            N_("Probability"),
+            N_("Currency"),
+            N_("Deal value"),
+            N_("Opened on"),
+            N_("Expected close"),
+            N_("Owner"),
+            N_("Closed on"),
+            N_("Why lost"),
+        ),
+        (
+            [
+                deal.id,
+                deal.title,
+                account.code,
+                account.name,
+                stage_row.name_zh if chinese else stage_row.name_en,
+                stage_row.probability / 100,
+                deal.currency,
+                deal.value,
+                deal.opened_on,
+                deal.expected_close_on,
+                names.get(deal.owner_id) if deal.owner_id else None,
+                deal.closed_on,
+                deal.lost_reason,
+            ]
+            for deal, account, stage_row in rows
+        ),
+        stem="deals",
+        format=format,
+        title=N_("Deals"),
     )
 
 

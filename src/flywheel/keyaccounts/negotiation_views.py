@@ -28,6 +28,7 @@ from flywheel.models.users import User
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import ExportFormat, download, paged, word
 from flywheel.web.forms import Errors, field_error, form_day
 from flywheel.web.pages import flash, redirect, render
 
@@ -139,6 +140,16 @@ def _whole(text: str, field: str, errors: Errors) -> int | None:
 # ---------------------------------------------------------------- the list
 
 
+def _negotiation_filter(actor: Actor, status: str, scope: str) -> negotiations.NegotiationFilter:
+    """The open negotiations unless another status is chosen; a rep's own work first, a
+    manager looks across the team by default."""
+    chosen = status if status in STATUS_CHOICES else "open"
+    whose = scope if scope in ("mine", "all") else ("mine" if actor.role == "sales" else "all")
+    return negotiations.NegotiationFilter(
+        status=None if chosen == "all" else chosen, mine=whose == "mine"
+    )
+
+
 @router.get("/negotiations", response_class=HTMLResponse)
 def negotiation_list(
     request: Request,
@@ -148,17 +159,10 @@ def negotiation_list(
     scope: Annotated[str, Query(max_length=8)] = "",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
-    chosen = status if status in STATUS_CHOICES else "open"
-    # A rep's own work first; a manager looks across the team by default.
-    whose = scope if scope in ("mine", "all") else ("mine" if actor.role == "sales" else "all")
+    flt = _negotiation_filter(actor, status, scope)
+    chosen, whose = flt.status or "all", "mine" if flt.mine else "all"
     rows, total = negotiations.list_negotiations(
-        session,
-        actor,
-        negotiations.NegotiationFilter(
-            status=None if chosen == "all" else chosen, mine=whose == "mine"
-        ),
-        limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
+        session, actor, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     owners = dict(
         session.execute(
@@ -180,6 +184,59 @@ def negotiation_list(
             "shown": {"status": chosen, "scope": whose},
             "statuses": STATUS_CHOICES,
         },
+    )
+
+
+@router.get("/negotiations/export.{format}")
+def negotiation_export(
+    session: SessionDep,
+    actor: CurrentActor,
+    format: ExportFormat,
+    status: Annotated[str, Query(max_length=16)] = "open",
+    scope: Annotated[str, Query(max_length=8)] = "",
+) -> Response:
+    """The filtered negotiations, every page, in the list's order; times in UTC."""
+    flt = _negotiation_filter(actor, status, scope)
+    rows = list(
+        paged(
+            lambda size, offset: negotiations.list_negotiations(
+                session, actor, flt, limit=size, offset=offset
+            )[0]
+        )
+    )
+    owner_ids = {n.owner_id for n, _c in rows if n.owner_id}
+    owners = dict(
+        session.execute(select(User.id, User.display_name).where(User.id.in_(owner_ids))).all()
+    )
+    return download(
+        (
+            N_("Negotiation"),
+            N_("Title"),
+            N_("Account code"),
+            N_("Account"),
+            N_("Owner"),
+            N_("Status"),
+            N_("Outcome"),
+            N_("Changed (UTC)"),
+            N_("Closed (UTC)"),
+        ),
+        (
+            [
+                n.id,
+                n.title,
+                c.code,
+                c.name,
+                owners.get(n.owner_id) if n.owner_id else None,
+                word(STATUS_LABELS, n.status),
+                word(OUTCOME_LABELS, n.outcome),
+                n.updated_at,
+                n.closed_at,
+            ]
+            for n, c in rows
+        ),
+        stem="negotiations",
+        format=format,
+        title=N_("Negotiations"),
     )
 
 

@@ -30,6 +30,7 @@ from flywheel.web import panels
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import EXPORT_LIMIT, ExportFormat, download, word
 from flywheel.web.forms import Errors, field_error
 from flywheel.web.pages import flash, redirect, render
 
@@ -113,6 +114,27 @@ def _reraise(exc: FlywheelError) -> None:
 # ---------------------------------------------------------------- the list
 
 
+def _account_filter(
+    session: Session, q: str, owner: str, band: str, flag: str, review_due: str
+) -> tuple[plan_figures.AccountFilter, dict[str, str]]:
+    """The list's filters (an unknown band or flag is ignored) and what the form shows."""
+    shown = {
+        "q": q,
+        "owner": owner,
+        "band": band if band in {b.value for b in BandChoice} else "",
+        "flag": flag if flag in {f.value for f in FlagChoice} else "",
+        "review_due": "1" if review_due == "1" else "",
+    }
+    flt = plan_figures.AccountFilter(
+        search=q.strip() or None,
+        owner_id=owner_filter(session, owner.strip() or None),
+        band=shown["band"] or None,
+        flag=shown["flag"] or None,
+        review_due=bool(shown["review_due"]),
+    )
+    return flt, shown
+
+
 @router.get("/accounts", response_class=HTMLResponse)
 def account_list(
     request: Request,
@@ -125,29 +147,10 @@ def account_list(
     review_due: Annotated[str, Query(max_length=2)] = "",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
-    bands = [b.value for b in BandChoice]
-    flags = [f.value for f in FlagChoice]
-    shown = {
-        "q": q,
-        "owner": owner,
-        "band": band if band in bands else "",
-        "flag": flag if flag in flags else "",
-        "review_due": "1" if review_due == "1" else "",
-    }
+    flt, shown = _account_filter(session, q, owner, band, flag, review_due)
     first = (page - 1) * PAGE_SIZE
     rows, total = plan_figures.key_account_rows(
-        session,
-        actor,
-        plan_figures.AccountFilter(
-            search=q.strip() or None,
-            owner_id=owner_filter(session, owner.strip() or None),
-            band=shown["band"] or None,
-            flag=shown["flag"] or None,
-            review_due=bool(shown["review_due"]),
-        ),
-        as_of=today(),
-        limit=PAGE_SIZE,
-        offset=first,
+        session, actor, flt, as_of=today(), limit=PAGE_SIZE, offset=first
     )
     owners = session.execute(
         select(User.username)
@@ -164,13 +167,70 @@ def account_list(
             "page": page,
             "more": first + PAGE_SIZE < total,
             "shown": shown,
-            "bands": bands,
-            "flags": flags,
+            "bands": [b.value for b in BandChoice],
+            "flags": [f.value for f in FlagChoice],
             "owners": list(owners),
             "as_of": today(),
         },
         actor=actor,
     )
+
+
+@router.get("/accounts/export.{format}")
+def account_export(
+    session: SessionDep,
+    actor: CurrentActor,
+    format: ExportFormat,
+    q: Annotated[str, Query(max_length=100)] = "",
+    owner: Annotated[str, Query(max_length=64)] = "",
+    band: Annotated[str, Query(max_length=10)] = "",
+    flag: Annotated[str, Query(max_length=30)] = "",
+    review_due: Annotated[str, Query(max_length=2)] = "",
+) -> Response:
+    """The filtered key-account list, every page, with its figures."""
+    flt, _shown = _account_filter(session, q, owner, band, flag, review_due)
+    # Without a limit the figures are read with grouped queries over the whole list.
+    rows, _total = plan_figures.key_account_rows(session, actor, flt, as_of=today())
+    return download(
+        (
+            N_("Account code"),
+            N_("Account"),
+            N_("Owner"),
+            N_("Currency"),
+            N_("Revenue, 12 months"),
+            N_("Revenue target"),
+            N_("Target progress"),
+            N_("Share of wallet"),
+            N_("Plan health"),
+            N_("Health band"),
+            N_("Coverage"),
+            N_("Next review"),
+        ),
+        (
+            [
+                row.customer.code,
+                row.customer.name,
+                row.owner,
+                row.currency,
+                row.revenue_12m,
+                row.plan.revenue_target if row.plan else None,
+                _rounded(row.target_progress),
+                _rounded(row.share_of_wallet),
+                row.health.score if row.health else None,
+                word(BAND_LABELS, row.health.band if row.health else "none"),
+                "; ".join(word(FLAG_LABELS, f) or f for f in row.flags) or None,
+                row.plan.next_review_on if row.plan else None,
+            ]
+            for row in rows[:EXPORT_LIMIT]
+        ),
+        stem="key-accounts",
+        format=format,
+        title=N_("Key accounts"),
+    )
+
+
+def _rounded(share: float | None) -> float | None:
+    return None if share is None else round(share, 4)
 
 
 # ---------------------------------------------------------------- one plan

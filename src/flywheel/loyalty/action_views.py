@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
 from flywheel.errors import FlywheelError, http_status_for
+from flywheel.kit.i18n import N_
 from flywheel.kit.i18n import gettext as _
 from flywheel.loyalty import action_service as service
 from flywheel.loyalty import next_actions
@@ -23,6 +24,7 @@ from flywheel.models.enums import NextActionKind, NextActionStatus, Role
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import ExportFormat, download, selected, word
 from flywheel.web.pages import flash, page_language, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -146,6 +148,66 @@ def action_list(
 ) -> Response:
     return _actions_page(
         request, session, actor, status=status, action=action, owner=owner, page=page
+    )
+
+
+@router.get("/loyalty/actions/export.{format}")
+def action_export(
+    request: Request,
+    session: SessionDep,
+    actor: CurrentActor,
+    format: ExportFormat,
+    status: Annotated[str, Query(max_length=16)] = "open",
+    action: Annotated[str, Query(max_length=24)] = "",
+    owner: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """The filtered actions, every page, in rank order; the reasons as the list's chips."""
+    filters, _shown = _filters(actor, status, action, owner)
+    rows = list(selected(session, service.actions_query(actor, filters)))
+    language = page_language(request, actor)
+    names = service.display_names(
+        session, {x for a, _c, _r in rows for x in (a.owner_id, a.closed_by_id)}
+    )
+    day = today()
+    return download(
+        (
+            N_("Rank"),
+            N_("Customer code"),
+            N_("Customer"),
+            N_("Action"),
+            N_("Kind"),
+            N_("Why"),
+            N_("Score"),
+            N_("Created on"),
+            N_("Due"),
+            N_("Overdue"),
+            N_("Status"),
+            N_("Owner"),
+            N_("Closed by"),
+            N_("Outcome"),
+        ),
+        (
+            [
+                rank,
+                c.code,
+                c.name,
+                service.rule_name(r, language),
+                word(service.ACTION_LABELS, a.action),
+                "; ".join(next_actions.chips(a.reason or [], language, c.currency)) or None,
+                round(a.score, 4),
+                a.created_on,
+                a.due_on,
+                service.is_overdue(a, day),
+                word(service.STATUS_LABELS, a.status),
+                names.get(a.owner_id) if a.owner_id else None,
+                names.get(a.closed_by_id) if a.closed_by_id else None,
+                a.outcome_note,
+            ]
+            for rank, (a, c, r) in enumerate(rows, start=1)
+        ),
+        stem="next-best-actions",
+        format=format,
+        title=N_("Next best actions"),
     )
 
 

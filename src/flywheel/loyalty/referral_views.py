@@ -19,6 +19,7 @@ from flywheel.auth.permissions import Permission
 from flywheel.config import get_settings
 from flywheel.customers import service as customers
 from flywheel.errors import FlywheelError, NotFound, http_status_for
+from flywheel.kit.i18n import N_
 from flywheel.kit.i18n import gettext as _
 from flywheel.loyalty import referral_kpis, referral_labels, referral_rewards, referrals
 from flywheel.loyalty.referral_api import filters_for
@@ -30,6 +31,7 @@ from flywheel.models.receivables import CreditNote
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import Id, today
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import ExportFormat, download, selected, word
 from flywheel.web.forms import Errors, field_error, form_day
 from flywheel.web.pages import flash, redirect, render
 
@@ -114,6 +116,59 @@ def referral_list(
             "periods": PERIODS,
             "kpis": figures,
         },
+    )
+
+
+@router.get("/loyalty/referrals/export.{format}")
+def referral_export(
+    session: SessionDep,
+    actor: CurrentActor,
+    format: ExportFormat,
+    status: Annotated[str, Query(max_length=16)] = "open",
+    q: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    """The filtered referrals, every page, in the list's order."""
+    chosen = status if status in STATUS_CHOICES else "open"
+    query = referrals.referrals_query(actor, filters_for(chosen, search=q.strip() or None))
+    return download(
+        (
+            N_("Referral"),
+            N_("Referred on"),
+            N_("Referrer code"),
+            N_("Referrer"),
+            N_("Referred account"),
+            N_("Lead"),
+            N_("Lead contact"),
+            N_("Status"),
+            N_("Won on"),
+            N_("Source"),
+            N_("Reward"),
+            N_("Reward currency"),
+            N_("Reward amount"),
+            N_("Reward granted on"),
+        ),
+        (
+            [
+                referral.id,
+                referral.referred_on,
+                referrer.code,
+                referrer.name,
+                referred.code if referred else None,
+                referrals.lead_name(referral, referred),
+                referral.lead_contact,
+                word(referral_labels.STATUS_LABELS, referral.status),
+                referral.won_on,
+                word(referral_labels.SOURCE_LABELS, referral.source),
+                word(referral_labels.REWARD_STATUS_LABELS, referral.reward_status),
+                referral.reward_currency,
+                referral.reward_amount,
+                referral.reward_granted_on,
+            ]
+            for referral, referrer, referred in selected(session, query)
+        ),
+        stem="referrals",
+        format=format,
+        title=N_("Referrals"),
     )
 
 

@@ -34,6 +34,7 @@ from flywheel.models.enums import Tier
 from flywheel.web.auth import CurrentActor
 from flywheel.web.contract import today
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import ExportFormat, download, paged, word
 from flywheel.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -253,6 +254,72 @@ def dashboard_page(
             "problems": params.problems,
         },
         actor=actor,
+    )
+
+
+@router.get("/loyalty/at-risk/export.{format}")
+def at_risk_export(
+    session: SessionDep,
+    actor: CurrentActor,
+    format: ExportFormat,
+    as_of: AsOfText = "",
+    owner: OwnerText = "",
+    region: RegionText = "",
+    tier: Short = "",
+    currency: CurrencyText = "",
+    period: Short = "",
+) -> Response:
+    """The dashboard's accounts at risk, every page, by value at risk; amounts in the
+    dashboard's currency."""
+    params = read_params(as_of, owner, region, tier, currency, period)
+    scores_day = dashboard.latest_day(session, as_of=params.as_of)
+
+    def fetch(size: int, offset: int) -> list[dashboard.AtRiskAccount]:
+        if scores_day is None:
+            return []
+        return dashboard.at_risk(
+            session, actor=actor, flt=params.flt, day=scores_day, limit=size, offset=offset
+        ).items
+
+    money = params.flt.money_currency
+    return download(
+        (
+            N_("Account code"),
+            N_("Account"),
+            N_("Owner"),
+            N_("Segment"),
+            N_("Health"),
+            N_("Health band"),
+            N_("Health trend"),
+            N_("Churn risk"),
+            N_("Currency"),
+            N_("CLV"),
+            N_("Value at risk"),
+            N_("Last order"),
+            N_("Scores of"),
+        ),
+        (
+            [
+                a.code,
+                a.name,
+                a.owner_name or a.owner,
+                word(SEGMENT_LABELS, a.segment),
+                a.health,
+                word(HEALTH_BAND_LABELS, a.health_band),
+                word(TREND_LABELS, a.health_trend),
+                round(a.churn_risk, 4),
+                money,
+                a.clv,
+                a.value_at_risk,
+                a.last_order_on,
+                scores_day,
+            ]
+            for a in paged(fetch)
+        ),
+        stem="accounts-at-risk",
+        format=format,
+        title=N_("Accounts at risk"),
+        day=params.as_of,
     )
 
 

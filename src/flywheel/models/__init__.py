@@ -75,12 +75,6 @@ from flywheel.models.sales import Order
 from flywheel.models.users import User
 
 __all__ = [
-    "InsightMonth",
-    "InsightReport",
-    "KpiTarget",
-    "insight_cells",
-    "insight_markets",
-    "insight_transitions",
     "AccountPlan",
     "AccountTask",
     "Allocation",
@@ -110,8 +104,11 @@ __all__ = [
     "FeedbackLoop",
     "FeedbackTopic",
     "ImportBatch",
+    "InsightMonth",
+    "InsightReport",
     "Installment",
     "Invoice",
+    "KpiTarget",
     "LoyaltyModelFit",
     "LoyaltyScore",
     "MessageTemplate",
@@ -142,4 +139,7 @@ __all__ = [
     "Touchpoint",
     "User",
     "WorkerLease",
+    "insight_cells",
+    "insight_markets",
+    "insight_transitions",
 ]

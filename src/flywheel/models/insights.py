@@ -91,6 +91,7 @@ MEASURES: tuple[str, ...] = (
     "referrals_made",
 )
 
+
 def _dimensions() -> list[Column[Any]]:
     return [
         Column("month", Date, nullable=False),  # its first day

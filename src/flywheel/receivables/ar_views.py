@@ -25,6 +25,7 @@ from flywheel.receivables.page_kit import day_or_none
 from flywheel.web.auth import require
 from flywheel.web.contract import today
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import EXPORT_LIMIT, ExportFormat, download, paged
 from flywheel.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -141,6 +142,13 @@ ByParam = Annotated[str, Query(max_length=20)]
 BucketsParam = Annotated[str, Query(max_length=60)]
 
 
+def _sorting(filters: ArFilters, sort: str, order: str) -> tuple[str, str]:
+    """The aging table's sort column and direction; anything else sorts by the total."""
+    if sort not in (*aging.SORTS, *filters.buckets.keys):
+        sort = "total"
+    return sort, order if order in ("asc", "desc") else "desc"
+
+
 @router.get("/ar", response_class=HTMLResponse)
 def dashboard(
     request: Request,
@@ -158,10 +166,7 @@ def dashboard(
     with the KPI cards loaded next to it (/ar/kpis)."""
     filters = read_filters(as_of, currency, by, buckets)
     keys = filters.buckets.keys
-    if sort not in (*aging.SORTS, *keys):
-        sort = "total"
-    if order not in ("asc", "desc"):
-        order = "desc"
+    sort, order = _sorting(filters, sort, order)
     report = aging.aging_report(
         session,
         actor=actor,
@@ -210,6 +215,64 @@ def dashboard(
             "problems": filters.problems,
         },
         actor=actor,
+    )
+
+
+@router.get("/ar/export.{format}")
+def aging_export(
+    session: SessionDep,
+    actor: ViewAr,
+    format: ExportFormat,
+    as_of: AsOfParam = "",
+    currency: CurrencyParam = "",
+    by: ByParam = "",
+    buckets: BucketsParam = "",
+    sort: Annotated[str, Query(max_length=20)] = "total",
+    order: Annotated[str, Query(max_length=4)] = "desc",
+) -> Response:
+    """The aging table, every group in the table's order, one column per bucket."""
+    filters = read_filters(as_of, currency, by, buckets)
+    sort, order = _sorting(filters, sort, order)
+    report = aging.aging_report(
+        session,
+        actor=actor,
+        as_of=filters.as_of,
+        currency=filters.currency,
+        by=filters.by,
+        buckets=filters.buckets,
+        sort=sort,
+        descending=order == "desc",
+        limit=EXPORT_LIMIT,
+    )
+    headers = [
+        DIMENSION_LABELS[filters.by],
+        N_("Name"),
+        N_("Currency"),
+        *bucket_labels(filters.buckets),
+        N_("Total"),
+        N_("Overdue"),
+        N_("Open installments"),
+        N_("Customers"),
+    ]
+    return download(
+        headers,
+        (
+            [
+                row.key or None,
+                group_label(filters.by, row.key, row.label),
+                report.currency,
+                *row.buckets,
+                row.total,
+                row.overdue,
+                row.items,
+                row.customers,
+            ]
+            for row in report.rows
+        ),
+        stem="aging",
+        format=format,
+        title=N_("Aging"),
+        day=filters.as_of,
     )
 
 
@@ -317,4 +380,72 @@ def drill_down(
             "problems": problems,
         },
         actor=actor,
+    )
+
+
+@router.get("/ar/aging/installments/export.{format}")
+def drill_down_export(
+    session: SessionDep,
+    actor: ViewAr,
+    format: ExportFormat,
+    group: Annotated[str, Query(max_length=200)] = "",
+    bucket: Annotated[str, Query(max_length=20)] = "",
+    as_of: AsOfParam = "",
+    currency: CurrencyParam = "",
+    by: ByParam = "",
+    buckets: BucketsParam = "",
+) -> Response:
+    """The open installments behind the cell, every page, most days past due first."""
+    filters = read_filters(as_of, currency, by, buckets)
+    labels = dict(zip(filters.buckets.keys, bucket_labels(filters.buckets), strict=True))
+    chosen = bucket if bucket in labels else None
+
+    def fetch(size: int, offset: int) -> list[aging.AgedInstallment]:
+        return aging.aging_installments(
+            session,
+            actor=actor,
+            as_of=filters.as_of,
+            currency=filters.currency,
+            by=filters.by,
+            group=group,
+            bucket=chosen,
+            buckets=filters.buckets,
+            limit=size,
+            offset=offset,
+        ).items
+
+    return download(
+        (
+            N_("Invoice"),
+            N_("Installment"),
+            N_("Customer code"),
+            N_("Customer"),
+            N_("Issued"),
+            N_("Due"),
+            N_("Currency"),
+            N_("Amount"),
+            N_("Open"),
+            N_("Days past due"),
+            N_("Bucket"),
+        ),
+        (
+            [
+                item.invoice_number,
+                item.sequence,
+                item.customer_code,
+                item.customer_name,
+                item.issue_date,
+                item.due_date,
+                filters.currency,
+                item.amount,
+                item.open_amount,
+                item.days_past_due,
+                labels.get(item.bucket, item.bucket),
+            ]
+            for item in paged(fetch)
+        ),
+        stem="aging-installments",
+        format=format,
+        title=N_("Aged installments"),
+        day=filters.as_of,
     )

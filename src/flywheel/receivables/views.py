@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
@@ -27,6 +28,7 @@ from flywheel.errors import (
     InvoiceNotOpen,
 )
 from flywheel.kit import i18n
+from flywheel.kit.i18n import N_
 from flywheel.kit.i18n import gettext as _
 from flywheel.models.audit import AuditEvent
 from flywheel.models.customers import Customer
@@ -48,6 +50,7 @@ from flywheel.receivables.schemas import CreditNoteNew
 from flywheel.web.auth import CurrentActor, require
 from flywheel.web.contract import today
 from flywheel.web.deps import SessionDep
+from flywheel.web.exports import ExportFormat, download, paged, word
 from flywheel.web.pages import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -72,11 +75,19 @@ _DEFAULT_SORT = "issue_date"
 # ---------------------------------------------------------------- the invoice list
 
 
-@router.get("/invoices", response_class=HTMLResponse)
-def invoice_list(
-    request: Request,
-    session: SessionDep,
-    actor: CurrentActor,
+@dataclass(frozen=True, slots=True)
+class InvoiceQuery:
+    """The invoice list's query string, read: what the page and its exports list."""
+
+    flt: service.InvoiceFilter
+    day: date
+    sort: str
+    order: str
+    filters: dict[str, Any]  # what the form, the sort links and the pager carry
+    problems: list[str]
+
+
+def invoice_query(
     q: Annotated[str, Query(max_length=64)] = "",
     customer: Annotated[str, Query(max_length=64)] = "",
     status: Annotated[str, Query(max_length=20)] = "",
@@ -85,10 +96,9 @@ def invoice_list(
     due_to: Annotated[str, Query(max_length=20)] = "",
     sort: Annotated[str, Query(max_length=20)] = _DEFAULT_SORT,
     order: Annotated[str, Query(max_length=4)] = "",
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     as_of: Annotated[str, Query(max_length=20)] = "",
-) -> Response:
-    """The invoices of the accounts the actor may see, as they stand on ``as_of`` (today)."""
+) -> InvoiceQuery:
+    """The filters; a value that cannot be read is named in ``problems`` and ignored."""
     problems: list[str] = []
 
     def checked_day(text: str, label: str) -> date | None:
@@ -117,17 +127,6 @@ def invoice_list(
         due_to=end,
         search=q.strip() or None,
     )
-    rows, total = service.list_invoices(
-        session,
-        flt,
-        actor=actor,
-        as_of=day,
-        limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
-        sort=_SORTS[sort],
-        descending=order == "desc",
-    )
-    pages = max(1, math.ceil(total / PAGE_SIZE))
     filters = {
         "q": q,
         "customer": customer,
@@ -139,6 +138,39 @@ def invoice_list(
         "order": order,
         "as_of": as_of.strip() if as_of.strip() and day != today() else "",
     }
+    return InvoiceQuery(flt, day, sort, order, filters, problems)
+
+
+InvoiceParams = Annotated[InvoiceQuery, Depends(invoice_query)]
+
+
+def _invoices(
+    session: Session, actor: Actor, params: InvoiceQuery, limit: int, offset: int
+) -> tuple[list[service.InvoiceRow], int]:
+    return service.list_invoices(
+        session,
+        params.flt,
+        actor=actor,
+        as_of=params.day,
+        limit=limit,
+        offset=offset,
+        sort=_SORTS[params.sort],
+        descending=params.order == "desc",
+    )
+
+
+@router.get("/invoices", response_class=HTMLResponse)
+def invoice_list(
+    request: Request,
+    session: SessionDep,
+    actor: CurrentActor,
+    params: InvoiceParams,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+) -> Response:
+    """The invoices of the accounts the actor may see, as they stand on ``as_of`` (today)."""
+    rows, total = _invoices(session, actor, params, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    filters = params.filters
     return render(
         request,
         "receivables/invoices.html",
@@ -155,10 +187,56 @@ def invoice_list(
                 filters[k] for k in ("q", "customer", "status", "overdue", "due_from", "due_to")
             ),
             "statuses": _FILTER_STATUSES,
-            "problems": problems,
-            "as_of": day,
+            "problems": params.problems,
+            "as_of": params.day,
         },
         actor=actor,
+    )
+
+
+_INVOICE_HEADERS = (
+    N_("Number"),
+    N_("Customer code"),
+    N_("Customer"),
+    N_("Issued"),
+    N_("Due"),
+    N_("Next due"),
+    N_("Currency"),
+    N_("Amount"),
+    N_("Open"),
+    N_("Days overdue"),
+    N_("Status"),
+)
+
+
+@router.get("/invoices/export.{format}")
+def invoice_export(
+    session: SessionDep, actor: CurrentActor, params: InvoiceParams, format: ExportFormat
+) -> Response:
+    """The filtered list, every page, in the list's order, as CSV or XLSX."""
+    rows = paged(lambda size, offset: _invoices(session, actor, params, size, offset)[0])
+    return download(
+        _INVOICE_HEADERS,
+        (
+            [
+                row.invoice.number,
+                row.customer_code,
+                row.customer_name,
+                row.invoice.issue_date,
+                row.due_date,
+                row.next_due_date,
+                row.invoice.currency,
+                row.invoice.amount,
+                row.invoice.open_amount,
+                row.days_overdue,
+                word(STATUS_LABELS, row.state),
+            ]
+            for row in rows
+        ),
+        stem="invoices",
+        format=format,
+        title=N_("Invoices"),
+        day=params.day,
     )
 
 

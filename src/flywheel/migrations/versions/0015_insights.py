@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 import flywheel.models.base
 
 revision: str = "36191f190ea3"
