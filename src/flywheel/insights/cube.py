@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd  # type: ignore[import-untyped]
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -225,8 +226,13 @@ def segments_at(session: Session, accounts: Accounts, day: date) -> ObjectArray:
     created after the day."""
     from flywheel.insights import history
 
-    codes = _stored_codes(session, accounts, LoyaltyScore, LoyaltyScore.segment, day)
-    return _fill_computed(codes, accounts, day, lambda: history.segments_on(session, accounts, day))
+    def compute() -> ObjectArray:
+        codes = _stored_codes(session, accounts, LoyaltyScore, LoyaltyScore.segment, day)
+        return _fill_computed(
+            codes, accounts, day, lambda: history.segments_on(session, accounts, day)
+        )
+
+    return _remembered(session, ("segment", day, len(accounts)), compute)
 
 
 def grades_at(session: Session, accounts: Accounts, day: date) -> ObjectArray:
@@ -235,8 +241,31 @@ def grades_at(session: Session, accounts: Accounts, day: date) -> ObjectArray:
     day (``insights.history.grades_on``). UNSCORED for an account created after the day."""
     from flywheel.insights import history
 
-    codes = _stored_codes(session, accounts, CreditScore, CreditScore.grade, day)
-    return _fill_computed(codes, accounts, day, lambda: history.grades_on(session, accounts, day))
+    def compute() -> ObjectArray:
+        codes = _stored_codes(session, accounts, CreditScore, CreditScore.grade, day)
+        return _fill_computed(
+            codes, accounts, day, lambda: history.grades_on(session, accounts, day)
+        )
+
+    return _remembered(session, ("grade", day, len(accounts)), compute)
+
+
+_MEMO = "flywheel.insights.codes"
+
+
+def _remembered(
+    session: Session, key: tuple[str, date, int], compute: Callable[[], ObjectArray]
+) -> ObjectArray:
+    """Segments and grades of one day, computed once per build: a month's end is the next
+    month's start (``forget_codes`` at the end of the build)."""
+    memo: dict[tuple[str, date, int], ObjectArray] = session.info.setdefault(_MEMO, {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def forget_codes(session: Session) -> None:
+    session.info.pop(_MEMO, None)
 
 
 @dataclass
@@ -254,10 +283,12 @@ def _codes(*columns: ObjectArray | IntArray) -> tuple[IntArray, list[tuple[Any, 
     """One integer per distinct combination of the columns, and the combinations."""
     if not columns[0].size:
         return np.zeros(0, dtype=np.int64), []
-    keys = np.empty(columns[0].size, dtype=object)
-    keys[:] = list(zip(*columns, strict=True))
-    uniques, inverse = np.unique(keys, return_inverse=True)
-    return inverse.astype(np.int64), list(uniques)
+    frame = pd.DataFrame(dict(enumerate(columns)))
+    inverse = frame.groupby(list(frame.columns), sort=True, dropna=False).ngroup()
+    codes = inverse.to_numpy(dtype=np.int64)
+    _, first = np.unique(codes, return_index=True)
+    combos = list(frame.iloc[first].itertuples(index=False, name=None))
+    return codes, combos
 
 
 def _sum_cells(

@@ -16,6 +16,7 @@ from flywheel.insights.cube import (
     MonthBuild,
     Source,
     build_month,
+    forget_codes,
     months_to_build,
     read_accounts,
 )
@@ -70,5 +71,6 @@ def run(
                 progress(done, len(months))
     finally:
         past_reads.forget(session)  # the orders and ledger read once for every month
+        forget_codes(session)
     result.seconds = time.perf_counter() - clock
     return result
