@@ -100,6 +100,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_feedback_demo.py
 	$(BIN)/python benchmarks/bench_clv.py
 	$(BIN)/python benchmarks/bench_loyalty.py --reuse
+	$(BIN)/python benchmarks/bench_insights.py --reuse
 
 ## Extract the translatable strings and update the catalogs (then translate the new entries).
 LOCALE_DIR := src/flywheel/locale

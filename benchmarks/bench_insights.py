@@ -24,7 +24,7 @@ import json
 import os
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +114,7 @@ def bench_pages(
     db: Database, args: argparse.Namespace, log: Path
 ) -> tuple[Table, list[dict[str, Any]]]:
     owner = owner_of_many(db)
-    month = f"{args.as_of:%Y-%m}"
+    month = f"{args.as_of.replace(day=1) - timedelta(days=1):%Y-%m}"  # the last complete one
     routes: list[tuple[str, str, str, bool]] = [
         ("dashboard 1m", "manager", f"/insights?month={month}", True),
         ("dashboard 12m", "manager", f"/insights?month={month}&period=12m", True),

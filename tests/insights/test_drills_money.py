@@ -139,7 +139,7 @@ def test_the_cash_lists_of_june(session: Session) -> None:
         Decimal("300.00"),
         None,
     ]
-    assert [r["items"] for r in overdue] == [1, 1, 1, 1]
+    assert [r["oldest_due"] for r in overdue][:2] == [date(2026, 2, 9), date(2026, 3, 31)]
 
     assert [(r["code"], r["amount"]) for r in rows(session, "payments", currency="CNY")] == [
         ("MW-Q", Decimal("500.00"))

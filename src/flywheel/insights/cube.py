@@ -25,8 +25,10 @@ from sqlalchemy.orm import Session
 from flywheel.models.credit import CreditScore
 from flywheel.models.customers import Customer
 from flywheel.models.insights import (
+    ACCOUNT_FACTS,
     MEASURES,
     InsightMonth,
+    insight_account_facts,
     insight_cells,
     insight_markets,
     insight_transitions,
@@ -276,6 +278,7 @@ class MonthBuild:
     cells: int
     markets: int
     transitions: int
+    facts: int = 0  # rows of per-account facts
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -344,6 +347,50 @@ def _write(
     return written
 
 
+def _write_facts(
+    session: Session,
+    month: Month,
+    accounts: Accounts,
+    currencies: list[str],
+    account_currency: IntArray,
+    contributions: Mapping[str, Contribution],
+) -> int:
+    """Each account's part of ACCOUNT_FACTS (per currency), for the lists behind figures."""
+    n_cur = len(currencies)
+    size = len(accounts) * n_cur
+    index = {code: i for i, code in enumerate(currencies)}
+    table = np.zeros((size, len(ACCOUNT_FACTS)), dtype=np.float64)
+    for column, name in enumerate(ACCOUNT_FACTS):
+        part = contributions.get(name)
+        if part is None or not part.account.size:
+            continue
+        if part.currency is None:
+            cur = account_currency[part.account]
+        else:
+            cur = np.asarray([index[c] for c in part.currency], dtype=np.int64)
+        table[:, column] = np.bincount(
+            part.account * n_cur + cur, weights=part.value, minlength=size
+        )
+    keep = np.flatnonzero(np.any(table != 0, axis=1))
+    ids = accounts.ids[keep // n_cur].tolist()
+    codes = [currencies[c] for c in (keep % n_cur).tolist()]
+    values = table[keep].tolist()
+    for chunk in range(0, len(ids), _BATCH):
+        session.execute(
+            insert(insight_account_facts),
+            [
+                {
+                    "month": month.first,
+                    "customer_id": ids[i],
+                    "currency": codes[i],
+                    **dict(zip(ACCOUNT_FACTS, values[i], strict=True)),
+                }
+                for i in range(chunk, min(chunk + _BATCH, len(ids)))
+            ],
+        )
+    return len(ids)
+
+
 def build_month(
     session: Session,
     month: Month,
@@ -404,6 +451,10 @@ def build_month(
         currencies,
         markets,
     )
+    session.execute(
+        delete(insight_account_facts).where(insight_account_facts.c.month == month.first)
+    )
+    n_facts = _write_facts(session, month, accounts, currencies, account_currency, contributions)
     seconds["write"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -458,6 +509,7 @@ def build_month(
         cells=n_cells,
         markets=n_markets,
         transitions=moves,
+        facts=n_facts,
         seconds={k: round(v, 3) for k, v in seconds.items()},
     )
 

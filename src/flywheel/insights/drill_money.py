@@ -17,9 +17,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Numeric,
     Select,
     Subquery,
     case,
+    cast,
     distinct,
     func,
     or_,
@@ -30,15 +32,15 @@ from sqlalchemy.orm import aliased
 
 from flywheel.analytics.retention import months_before
 from flywheel.insights.drills import Drill, DrillColumn, DrillQuery, account_clauses, register
-from flywheel.insights.figures import CASH_WINDOW_DAYS
 from flywheel.kit.i18n import N_
 from flywheel.loyalty.dashboard import DEFAULT_MIN_CHURN_RISK
 from flywheel.models.base import Money
 from flywheel.models.collections import Dispute, PromiseToPay
 from flywheel.models.customers import Customer
 from flywheel.models.enums import HealthBand, InvoiceStatus, OrderStatus, PromiseStatus
+from flywheel.models.insights import insight_account_facts
 from flywheel.models.loyalty import LoyaltyScore
-from flywheel.models.receivables import Allocation, Installment, Invoice, Payment
+from flywheel.models.receivables import Installment, Invoice, Payment
 from flywheel.models.sales import Order
 from flywheel.models.users import User
 
@@ -126,75 +128,136 @@ def _buyers(q: DrillQuery) -> Select[Any]:
     )
 
 
-def _base(q: DrillQuery) -> tuple[Select[Any], Subquery, Subquery]:
-    """The retention base: accounts that bought in the twelve months before the last twelve."""
-    now, before = _years(q)
-    stmt = (
-        _accounts()
-        .join(before, before.c.customer_id == Customer.id)
-        .outerjoin(now, now.c.customer_id == Customer.id)
-        .where(before.c.revenue > 0, *account_clauses(q))
-    )
-    return stmt, now, before
-
-
-def _bought_now(now: Subquery) -> ColumnElement[bool]:
-    return now.c.revenue > 0
-
-
-def _lost_accounts(q: DrillQuery) -> Select[Any]:
-    """The base's accounts that bought nothing in the last twelve months, largest first."""
-    stmt, now, before = _base(q)
-    return (
-        stmt.add_columns(
-            _in_money(q, Customer.currency, before.c.revenue).label("revenue_before"),
-            Customer.currency.label("currency"),
-            before.c.last_order.label("last_order"),
-        )
-        .where(or_(now.c.customer_id.is_(None), ~_bought_now(now)))
-        .order_by(_other_currency(q, Customer.currency), before.c.revenue.desc(), Customer.code)
-    )
-
-
-def _base_accounts(q: DrillQuery) -> Select[Any]:
-    """The base in the money currency with its revenue then and now (the NRR's start and end):
-    the largest loss first."""
-    stmt, now, before = _base(q)
-    revenue_now = case((_bought_now(now), now.c.revenue), else_=0)
-    change = revenue_now - before.c.revenue
-    return (
-        stmt.add_columns(
-            type_coerce(before.c.revenue, Money()).label("revenue_before"),
-            type_coerce(revenue_now, Money()).label("revenue_now"),
-            type_coerce(change, Money()).label("change"),
-            now.c.last_order.label("last_order"),
-        )
-        .where(Customer.currency == q.flt.money_currency)
-        .order_by(change, Customer.code)
-    )
-
-
-def _expansions(q: DrillQuery) -> Select[Any]:
-    """The base's accounts that bought more than in the year before, the largest growth
-    first."""
-    stmt, now, before = _base(q)
-    growth = now.c.revenue - before.c.revenue
-    return (
-        stmt.add_columns(
-            _in_money(q, Customer.currency, before.c.revenue).label("revenue_before"),
-            _in_money(q, Customer.currency, now.c.revenue).label("revenue_now"),
-            _in_money(q, Customer.currency, growth).label("growth"),
-            Customer.currency.label("currency"),
-        )
-        .where(_bought_now(now), now.c.revenue > before.c.revenue)
-        .order_by(_other_currency(q, Customer.currency), growth.desc(), Customer.code)
-    )
-
-
 YEAR_COLUMNS = (
     DrillColumn("revenue_before", N_("Revenue, the year before"), "money"),
     DrillColumn("revenue_now", N_("Revenue, last 12 months"), "money"),
 )
+
+
+# ------------------------------------------------------ the heavy lists, from the cube's facts
+#
+# What was open at a month's end and the twelve-month revenues take the whole ledger and every
+# order to recompute; the cube's build keeps each account's part of them
+# (``insight_account_facts``), so these lists read it: they count exactly what their figures
+# count, in a fraction of a second on a large company.
+
+
+def _facts(q: DrillQuery, name: str, *where: ColumnElement[bool]) -> Subquery:
+    f = insight_account_facts
+    return select(f).where(f.c.month == q.last.replace(day=1), *where).subquery(name)
+
+
+def _last_order(q: DrillQuery) -> Any:
+    return (
+        select(func.max(Order.order_date))
+        .where(
+            Order.customer_id == Customer.id,
+            Order.order_date <= q.last,
+            Order.status != OrderStatus.CANCELLED.value,
+        )
+        .scalar_subquery()
+    )
+
+
+def _oldest_due(q: DrillQuery) -> Any:
+    """The earliest due date of the account's installments open past due at the day's end."""
+    return (
+        select(func.min(Installment.due_date))
+        .join(Invoice, Invoice.id == Installment.invoice_id)
+        .where(
+            Installment.customer_id == Customer.id,
+            Installment.due_date < q.last,
+            Installment.status != InvoiceStatus.CANCELLED.value,
+            or_(Installment.settled_on.is_(None), Installment.settled_on > q.last),
+            Invoice.issue_date <= q.last,
+        )
+        .scalar_subquery()
+    )
+
+
+def _fact_money(value: Any) -> Any:
+    """An amount of the facts (float64 sums) as Decimal cents."""
+    return cast(value, Numeric(18, 2))
+
+
+def _receivables_facts(q: DrillQuery) -> Select[Any]:
+    f = _facts(q, "owed", insight_account_facts.c.currency == q.flt.money_currency)
+    return (
+        _accounts(
+            _fact_money(f.c.ar_total).label("open"),
+            _fact_money(f.c.ar_total - f.c.ar_current).label("overdue"),
+            _fact_money(f.c.ar_current).label("current"),
+            _oldest_due(q).label("oldest_due"),
+            _fact_money(f.c.sales_window).label("sales_window"),
+        )
+        .join(f, f.c.customer_id == Customer.id)
+        .where(f.c.ar_total > 0, *account_clauses(q))
+        .order_by(f.c.ar_total.desc(), Customer.code)
+    )
+
+
+def _overdue_facts(q: DrillQuery) -> Select[Any]:
+    late = _facts(q, "late", insight_account_facts.c.overdue_accounts > 0)
+    money = _facts(q, "money", insight_account_facts.c.currency == q.flt.money_currency)
+    overdue = money.c.ar_total - money.c.ar_current
+    return (
+        _accounts(
+            _fact_money(overdue).label("overdue"),
+            _oldest_due(q).label("oldest_due"),
+        )
+        .join(late, late.c.customer_id == Customer.id)
+        .outerjoin(money, money.c.customer_id == Customer.id)
+        .where(*account_clauses(q))
+        .order_by(overdue.is_(None), overdue.desc(), Customer.code)
+    )
+
+
+def _base_facts(q: DrillQuery, *where: ColumnElement[bool]) -> tuple[Select[Any], Subquery]:
+    base = _facts(q, "base", insight_account_facts.c.base_accounts > 0, *where)
+    stmt = _accounts().join(base, base.c.customer_id == Customer.id).where(*account_clauses(q))
+    return stmt, base
+
+
+def _in_money_fact(q: DrillQuery, base: Subquery, value: Any) -> Any:
+    return case((base.c.currency == q.flt.money_currency, _fact_money(value)), else_=None)
+
+
+def _lost_facts(q: DrillQuery) -> Select[Any]:
+    stmt, base = _base_facts(q, insight_account_facts.c.retained_accounts == 0)
+    return stmt.add_columns(
+        _in_money_fact(q, base, base.c.base_revenue).label("revenue_before"),
+        base.c.currency.label("currency"),
+        _last_order(q).label("last_order"),
+    ).order_by(
+        case((base.c.currency == q.flt.money_currency, 0), else_=1),
+        base.c.base_revenue.desc(),
+        Customer.code,
+    )
+
+
+def _base_accounts_facts(q: DrillQuery) -> Select[Any]:
+    stmt, base = _base_facts(q, insight_account_facts.c.currency == q.flt.money_currency)
+    change = base.c.retained_revenue - base.c.base_revenue
+    return stmt.add_columns(
+        _fact_money(base.c.base_revenue).label("revenue_before"),
+        _fact_money(base.c.retained_revenue).label("revenue_now"),
+        _fact_money(change).label("change"),
+        _last_order(q).label("last_order"),
+    ).order_by(change, Customer.code)
+
+
+def _expansions_facts(q: DrillQuery) -> Select[Any]:
+    stmt, base = _base_facts(q, insight_account_facts.c.expanded_accounts > 0)
+    growth = base.c.retained_revenue - base.c.base_revenue
+    return stmt.add_columns(
+        _in_money_fact(q, base, base.c.base_revenue).label("revenue_before"),
+        _in_money_fact(q, base, base.c.retained_revenue).label("revenue_now"),
+        _in_money_fact(q, base, growth).label("growth"),
+        base.c.currency.label("currency"),
+    ).order_by(
+        case((base.c.currency == q.flt.money_currency, 0), else_=1), growth.desc(), Customer.code
+    )
+
 
 register(
     Drill(
@@ -222,7 +285,7 @@ register(
             CURRENCY,
             DrillColumn("last_order", N_("Last order"), "date"),
         ),
-        query=_lost_accounts,
+        query=_lost_facts,
     )
 )
 register(
@@ -236,7 +299,7 @@ register(
             DrillColumn("change", N_("Change"), "money"),
             DrillColumn("last_order", N_("Last order"), "date"),
         ),
-        query=_base_accounts,
+        query=_base_accounts_facts,
     )
 )
 register(
@@ -250,7 +313,7 @@ register(
             DrillColumn("growth", N_("Growth"), "money"),
             CURRENCY,
         ),
-        query=_expansions,
+        query=_expansions_facts,
     )
 )
 
@@ -385,129 +448,6 @@ register(
 # ----------------------------------------------------------------------------- cash: ledger
 
 
-def open_items(day: date) -> Subquery:
-    """Every installment open at the end of ``day``, with its open amount then: what is open
-    now plus the allocations applied after the day plus a write-off dated after it
-    (``LedgerColumns.open_on``)."""
-    later = (
-        select(
-            Allocation.installment_id.label("installment_id"),
-            func.sum(Allocation.amount).label("amount"),
-        )
-        .where(Allocation.applied_on > day)
-        .group_by(Allocation.installment_id)
-        .subquery("later")
-    )
-    open_amount = (
-        Installment.amount
-        - Installment.paid_amount
-        - Installment.credited_amount
-        - Installment.written_off_amount
-        + func.coalesce(later.c.amount, 0)
-        + case((Installment.settled_on > day, Installment.written_off_amount), else_=0)
-    )
-    items = (
-        select(
-            Installment.id.label("installment_id"),
-            Installment.customer_id.label("customer_id"),
-            Installment.due_date.label("due_date"),
-            Invoice.currency.label("currency"),
-            type_coerce(open_amount, Money()).label("open_amount"),
-        )
-        .join(Invoice, Invoice.id == Installment.invoice_id)
-        .outerjoin(later, later.c.installment_id == Installment.id)
-        .where(
-            Installment.status != InvoiceStatus.CANCELLED.value,
-            Invoice.issue_date <= day,
-            # Settled by the day and untouched since: nothing open then.
-            or_(
-                Installment.settled_on.is_(None),
-                Installment.settled_on > day,
-                later.c.installment_id.is_not(None),
-            ),
-        )
-        .subquery("open_items")
-    )
-    return select(items).where(items.c.open_amount > 0).subquery("open_on_day")
-
-
-def _receivables(q: DrillQuery) -> Select[Any]:
-    """Accounts owing in the money currency at the period's end, the largest first, with the
-    part overdue and what was invoiced in the DSO window."""
-    items = open_items(q.last)
-    overdue = items.c.due_date < q.last
-    start = q.last - timedelta(days=CASH_WINDOW_DAYS - 1)
-    owed = (
-        select(
-            items.c.customer_id.label("customer_id"),
-            func.sum(items.c.open_amount).label("open"),
-            func.sum(case((overdue, items.c.open_amount), else_=0)).label("overdue"),
-            func.min(case((overdue, items.c.due_date), else_=None)).label("oldest_due"),
-        )
-        .where(items.c.currency == q.flt.money_currency)
-        .group_by(items.c.customer_id)
-        .subquery("owed")
-    )
-    invoiced = (
-        select(
-            Installment.customer_id.label("customer_id"),
-            func.sum(Installment.amount).label("amount"),
-        )
-        .join(Invoice, Invoice.id == Installment.invoice_id)
-        .where(
-            Invoice.issue_date >= start,
-            Invoice.issue_date <= q.last,
-            Invoice.currency == q.flt.money_currency,
-            Installment.status != InvoiceStatus.CANCELLED.value,
-        )
-        .group_by(Installment.customer_id)
-        .subquery("invoiced")
-    )
-    total = type_coerce(owed.c.open, Money())
-    return (
-        _accounts(
-            total.label("open"),
-            type_coerce(owed.c.overdue, Money()).label("overdue"),
-            type_coerce(owed.c.open - owed.c.overdue, Money()).label("current"),
-            owed.c.oldest_due.label("oldest_due"),
-            type_coerce(func.coalesce(invoiced.c.amount, 0), Money()).label("sales_window"),
-        )
-        .join(owed, owed.c.customer_id == Customer.id)
-        .outerjoin(invoiced, invoiced.c.customer_id == Customer.id)
-        .where(*account_clauses(q))
-        .order_by(owed.c.open.desc(), Customer.code)
-    )
-
-
-def _overdue_accounts(q: DrillQuery) -> Select[Any]:
-    """Accounts with something open past its due date at the period's end (any currency): the
-    most overdue in the money currency first, then the oldest."""
-    items = open_items(q.last)
-    late = (
-        select(
-            items.c.customer_id.label("customer_id"),
-            func.sum(
-                case((items.c.currency == q.flt.money_currency, items.c.open_amount), else_=None)
-            ).label("overdue"),
-            func.count().label("overdue_items"),
-            func.min(items.c.due_date).label("oldest_due"),
-        )
-        .where(items.c.due_date < q.last)
-        .group_by(items.c.customer_id)
-        .subquery("late")
-    )
-    return (
-        _accounts(
-            type_coerce(late.c.overdue, Money()).label("overdue"),
-            late.c.overdue_items.label("items"),
-            late.c.oldest_due.label("oldest_due"),
-        )
-        .join(late, late.c.customer_id == Customer.id)
-        .where(*account_clauses(q))
-        .order_by(late.c.overdue.is_(None), late.c.overdue.desc(), late.c.oldest_due, Customer.code)
-    )
-
-
 register(
     Drill(
         code="receivables",
@@ -521,7 +461,7 @@ register(
             DrillColumn("oldest_due", N_("Oldest overdue since"), "date"),
             DrillColumn("sales_window", N_("Invoiced in the last 90 days"), "money"),
         ),
-        query=_receivables,
+        query=_receivables_facts,
     )
 )
 register(
@@ -532,10 +472,9 @@ register(
         columns=(
             *ACCOUNT,
             DrillColumn("overdue", N_("Overdue"), "money"),
-            DrillColumn("items", N_("Overdue items"), "count"),
             DrillColumn("oldest_due", N_("Oldest overdue since"), "date"),
         ),
-        query=_overdue_accounts,
+        query=_overdue_facts,
     )
 )
 

@@ -179,6 +179,12 @@ def _sum(name: str) -> Callable[[Values], float | None]:
     return lambda v: v[name]
 
 
+def _scored(name: str) -> Callable[[Values], float | None]:
+    """A count read from the loyalty scores: none (not zero) when no account was scored at the
+    period's end (the daily cycle had not run then)."""
+    return lambda v: v[name] if v["health_green"] + v["health_yellow"] + v["health_red"] else None
+
+
 KPIS: tuple[Kpi, ...] = (
     # attract
     Kpi("new_customers", "attract", "count", "up", _sum("accounts_new"), "new_customers"),
@@ -326,7 +332,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("promises_kept", "force", "count", "up", _sum("promises_kept"), "promises_kept"),
     # friction
     Kpi("detractors", "friction", "count", "down", _sum("nps_detractors"), "detractors"),
-    Kpi("churn_risk", "friction", "count", "down", _sum("churn_high"), "churn_risk"),
+    Kpi("churn_risk", "friction", "count", "down", _scored("churn_high"), "churn_risk"),
     Kpi("disputes", "friction", "count", "down", _sum("disputes_opened"), "disputes"),
     Kpi("overdue", "friction", "count", "down", _sum("overdue_accounts"), "overdue_accounts"),
     Kpi("promises_broken", "friction", "count", "down", _sum("promises_broken"), "promises_broken"),

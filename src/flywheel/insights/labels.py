@@ -72,8 +72,10 @@ KPI_DEFINITIONS: dict[str, str] = {
     "plan_coverage": N_("The share of key accounts with an active account plan at the end."),
     "nps": N_("Promoters minus detractors, per 100 NPS answers of the period (−100 to 100)."),
     "csat": N_("The share of the period's CSAT answers that were satisfied."),
-    "loops_in_sla": N_("The share of detractor loops closed in the period within their SLA."),
-    "time_to_close": N_("Average hours from opening a detractor's loop to closing it."),
+    "loops_in_sla": N_(
+        "The share of follow-up loops (detractors, low scores, negative or urgent comments) closed in the period within their SLA."
+    ),
+    "time_to_close": N_("Average hours from opening a follow-up loop to closing it."),
     "repeat_rate": N_(
         "Of the accounts that bought in the last twelve months, the share that bought again."
     ),

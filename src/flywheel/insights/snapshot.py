@@ -38,6 +38,7 @@ class SnapshotRun:
                     "cells": m.cells,
                     "markets": m.markets,
                     "transitions": m.transitions,
+                    "facts": m.facts,
                     "seconds": m.seconds,
                 }
                 for m in self.months

@@ -134,6 +134,35 @@ insight_markets = Table(
     Index("ix_insight_markets_month", "month"),
 )
 
+# The measures the lists behind the figures read per account (the heavy ones to recompute
+# from the ledger and the orders: what was open, the twelve-month revenues and purchases).
+ACCOUNT_FACTS: tuple[str, ...] = (
+    "ar_total",
+    "ar_current",
+    "sales_window",
+    "overdue_accounts",
+    "buyers_12m",
+    "repeat_buyers_12m",
+    "base_accounts",
+    "retained_accounts",
+    "expanded_accounts",
+    "base_revenue",
+    "retained_revenue",
+)
+
+# One row per account (and currency) per month holding its part of ACCOUNT_FACTS, so that a
+# list behind a figure counts exactly what the figure counts, without recomputing it.
+insight_account_facts = Table(
+    "insight_account_facts",
+    Base.metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("month", Date, nullable=False),
+    Column("customer_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    *[Column(name, Float, nullable=False, server_default="0") for name in ACCOUNT_FACTS],
+    Index("ix_insight_account_facts_month_customer", "month", "customer_id"),
+)
+
 # Accounts moving between segments (kind "segment") or credit grades (kind "grade") from the
 # end of the month before to the end of ``month``.
 insight_transitions = Table(
