@@ -27,6 +27,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from rich.table import Table
 from sqlalchemy import create_engine, text
@@ -121,16 +122,24 @@ def bench_pages(
         (
             "dashboard filtered",
             "manager",
-            f"/insights?month={month}&region=华东&tier=standard",
+            "/insights?" + urlencode({"month": month, "region": "华东", "tier": "standard"}),
             True,
         ),
         ("dashboard one owner", "manager", f"/insights?month={month}&owner={owner}", True),
         ("dashboard sales rep", "sales", f"/insights?month={month}", True),
         ("API dashboard", "manager", f"/api/v1/insights/dashboard?month={month}", False),
         (
-            "list behind a figure",
+            "list: overdue accounts",
             "manager",
             f"/insights/drill/overdue_accounts?month={month}",
+            True,
+        ),
+        ("list: receivables", "manager", f"/insights/drill/receivables?month={month}", True),
+        ("list: new customers", "manager", f"/insights/drill/new_customers?month={month}", True),
+        (
+            "top accounts (force, friction)",
+            "manager",
+            f"/insights/top-accounts?month={month}",
             True,
         ),
     ]
