@@ -106,8 +106,12 @@ class _Styles:
         self.stage = ParagraphStyle("stage", parent=self.cell, fontName=bold)
 
 
+# Characters the built-in CJK font (STSong-Light) lacks, and what to print instead.
+_PLAIN = str.maketrans({"\u2212": "-", "\u2014": "-", "\u2013": "-"})
+
+
 def _p(text: str, style: ParagraphStyle, *, tone: str = "", bold: bool = False) -> Paragraph:
-    markup = html.escape(text)
+    markup = html.escape(text.translate(_PLAIN))
     if bold:
         markup = f"<b>{markup}</b>"
     color = TONES.get(tone)
@@ -161,7 +165,7 @@ def _figures(view: Mapping[str, Any], s: _Styles) -> list[Any]:
                     _p(row["target"], s.num, tone=row["target_tone"]),
                 ]
             )
-    table = _table(header, rows, (0.40, 0.15, 0.15, 0.15, 0.15))
+    table = _table(header, rows, (0.28, 0.19, 0.19, 0.19, 0.15))
     table.setStyle(TableStyle(spans))
     story.append(table)
     return story
@@ -324,13 +328,13 @@ def report_pdf(report: InsightReport, language: str, *, company: str | None = No
             *_movements(view, s),
             *_actions(view, s),
         ]
-        footer = f"{view['title']} · {company}"
+        footer = f"{view['title']} - {company}"
 
         def on_page(canvas: Canvas, doc: Any) -> None:
             canvas.saveState()
             canvas.setFont(font, 7)
             canvas.setFillColor(colors.grey)
-            canvas.drawString(18 * mm, 10 * mm, footer)
+            canvas.drawString(18 * mm, 10 * mm, footer.translate(_PLAIN))
             canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, str(doc.page))
             canvas.restoreState()
 
