@@ -192,3 +192,19 @@ def test_reports_are_for_managers(client: TestClient, session: Session) -> None:
     assert answer.json() == []
     missing = client.get("/api/v1/insights/reports/99999", headers=bearer(session, world.manager))
     assert missing.status_code == 404
+
+
+def test_the_cash_forecast_against_what_came_in(client: TestClient, session: Session) -> None:
+    world = build(session)
+    build_cube(session)
+
+    denied = client.get("/api/v1/insights/forecast", headers=bearer(session, world.rep))
+    assert denied.status_code == 403
+    answer = client.get(
+        "/api/v1/insights/forecast?month=2026-11", headers=bearer(session, world.manager)
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    # No forecast was made and no payment received: nothing expected, nothing in.
+    assert (body["made_on"], body["expected"], body["actual"]) == (None, None, "0.00")
+    assert (body["first"], body["currency"]) == ("2026-11-01", "CNY")

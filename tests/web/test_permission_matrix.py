@@ -1134,6 +1134,12 @@ API_ROUTES = [
     Row("GET", "/api/v1/insights/transitions", None, "/api/v1/insights/transitions?kind=grade"),
     Row("GET", "/api/v1/insights/targets", None, "/api/v1/insights/targets"),
     Row(
+        "GET",
+        "/api/v1/insights/forecast",
+        P.VIEW_CASH_FORECAST,
+        "/api/v1/insights/forecast?period=3m",
+    ),
+    Row(
         "PUT",
         "/api/v1/insights/targets/{kpi}",
         P.SET_KPI_TARGETS,

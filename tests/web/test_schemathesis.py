@@ -408,6 +408,7 @@ def loyalty_requests(world: World) -> dict[str, dict[str, Any]]:
         "GET /api/v1/insights/league": {"query": {"by": "region", "sort": "dso"}},
         "GET /api/v1/insights/transitions": {"query": {"kind": "grade", "month": "2026-06"}},
         "GET /api/v1/insights/targets": {},
+        "GET /api/v1/insights/forecast": {"query": {"month": "2026-06", "period": "3m"}},
         "PUT /api/v1/insights/targets/{kpi}": {
             "path_parameters": {"kpi": "win_rate"},
             "body": {"value": 40},

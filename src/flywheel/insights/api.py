@@ -16,13 +16,15 @@ from flywheel.auth import permissions
 from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
 from flywheel.errors import NotFound
-from flywheel.insights import drills, figures, league, targets, transitions
+from flywheel.insights import drills, figures, forecast, league, targets, transitions
 from flywheel.insights.periods import PERIOD_MONTHS, InsightFilter, Period, owner_id_of, parse_month
 from flywheel.insights.schemas import (
     DashboardOut,
     DrillColumnOut,
     DrillPageOut,
     FigureOut,
+    ForecastOut,
+    ForecastWeekOut,
     InsightFilterOut,
     KpiOut,
     LeagueOut,
@@ -357,4 +359,50 @@ def _report_summary(report: InsightReport) -> ReportSummaryOut:
         period_end=report.period_end,
         as_of=report.as_of,
         recipients=report.recipients,
+    )
+
+
+@router.get(
+    "/forecast", response_model=ForecastOut, summary="The cash forecast against what came in"
+)
+def get_forecast(
+    session: SessionDep,
+    actor: CurrentActor,
+    period: PeriodParam = "1m",
+    month: MonthParam = None,
+    currency: Currency = None,
+) -> ForecastOut:
+    """The cash the latest 13-week forecast made on or before the period's first day expected
+    in the weeks starting in the period, against the payments received (company-wide: the roles
+    that may see the cash forecast)."""
+    permissions.check(actor, Permission.VIEW_CASH_FORECAST)
+    chosen, flt = _board_inputs(session, period, month, None, None, None, None, currency)
+    built = session.scalar(select(InsightMonth.as_of).where(InsightMonth.month == chosen.last))
+    found = forecast.forecast_vs_actual(
+        session,
+        actor=actor,
+        period_first=chosen.first,
+        period_last=chosen.end,
+        currency=flt.money_currency,
+        as_of=built,
+    )
+    assert found is not None  # the permission is checked above
+    return ForecastOut(
+        currency=found.currency,
+        made_on=found.made_on,
+        first=found.first,
+        last=found.last,
+        through=found.through,
+        expected=found.expected,
+        actual=found.actual,
+        weeks=[
+            ForecastWeekOut(
+                week_start=w.week_start,
+                expected=w.expected,
+                low=w.low,
+                high=w.high,
+                actual=w.actual,
+            )
+            for w in found.weeks
+        ],
     )

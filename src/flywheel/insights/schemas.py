@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -208,3 +209,22 @@ class ReportSummaryOut(BaseModel):
 
 class ReportOut(ReportSummaryOut):
     content: dict[str, Any]
+
+
+class ForecastWeekOut(BaseModel):
+    week_start: date
+    expected: Decimal
+    low: Decimal
+    high: Decimal
+    actual: Decimal | None
+
+
+class ForecastOut(BaseModel):
+    currency: str
+    made_on: date | None = Field(description="The forecast's day; null when none was made by then.")
+    first: date
+    last: date
+    through: date = Field(description="Payments are counted up to this day.")
+    expected: Decimal | None
+    actual: Decimal
+    weeks: list[ForecastWeekOut]

@@ -32,7 +32,7 @@ from flywheel.customers import figures as customer_figures
 from flywheel.customers import labels as customer_labels
 from flywheel.errors import NotFound, ValidationFailed
 from flywheel.insights import board as shape
-from flywheel.insights import drills, figures, labels
+from flywheel.insights import drills, figures, forecast, labels
 from flywheel.insights.cube import UNSCORED, month_end, month_start
 from flywheel.insights.periods import (
     DEFAULT_PERIOD,
@@ -273,6 +273,14 @@ def dashboard_page(
     money = board.filter.money_currency
     shown = {code: shape.show(f, money, params.drill_url) for code, f in board.figures.items()}
     running = month_start(today())
+    cash_forecast = forecast.forecast_vs_actual(
+        session,
+        actor=actor,
+        period_first=params.period.first,
+        period_last=params.period.end,
+        currency=money,
+        as_of=board.built_through,
+    )
     return render(
         request,
         "insights/dashboard.html",
@@ -298,6 +306,7 @@ def dashboard_page(
             "previous_text": period_label(params.period.previous),
             "default_text": month_label(params.default_month),
             "running": running,
+            "cash_forecast": cash_forecast,
             "running_text": month_label(running),
             "month_label": month_label,
             # The month is not over (or was built before its end): its figures run to then.
