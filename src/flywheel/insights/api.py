@@ -4,11 +4,12 @@ inside the caller's scope (a sales rep: his own accounts)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -79,25 +80,43 @@ Currency = Annotated[
 ]
 
 
-def _board_inputs(
-    session: Session,
-    period: str,
-    month: str | None,
-    owner: str | None,
-    region: str | None,
-    tier: Tier | None,
-    segment: str | None,
-    currency: str | None,
-) -> tuple[Period, InsightFilter]:
-    last = parse_month(month, default=figures.default_month(session, today=today()))
-    flt = InsightFilter(
-        owner_id=owner_id_of(session, owner),
-        region=region,
-        tier=tier.value if tier else None,
-        segment=segment,
-        currency=currency,
-    ).checked()
-    return Period.ending(last, period), flt
+@dataclass(frozen=True)
+class Asked:
+    """The dashboard's parameters as a request gives them (period, month and the filters)."""
+
+    period: str
+    month: str | None
+    owner: str | None
+    region: str | None
+    tier: Tier | None
+    segment: str | None
+    currency: str | None
+
+    def read(self, session: Session) -> tuple[Period, InsightFilter]:
+        last = parse_month(self.month, default=figures.default_month(session, today=today()))
+        flt = InsightFilter(
+            owner_id=owner_id_of(session, self.owner),
+            region=self.region,
+            tier=self.tier.value if self.tier else None,
+            segment=self.segment,
+            currency=self.currency,
+        ).checked()
+        return Period.ending(last, self.period), flt
+
+
+def _asked(
+    period: PeriodParam = "1m",
+    month: MonthParam = None,
+    owner: Owner = None,
+    region: Region = None,
+    tier: TierParam = None,
+    segment: Segment = None,
+    currency: Currency = None,
+) -> Asked:
+    return Asked(period, month, owner, region, tier, segment, currency)
+
+
+AskedDep = Annotated[Asked, Depends(_asked)]
 
 
 @router.get("/kpis", response_model=list[KpiOut], summary="The dashboard's figures")
@@ -112,18 +131,12 @@ def list_kpis(actor: CurrentActor) -> list[KpiOut]:
 def get_dashboard(
     session: SessionDep,
     actor: CurrentActor,
-    period: PeriodParam = "1m",
-    month: MonthParam = None,
-    owner: Owner = None,
-    region: Region = None,
-    tier: TierParam = None,
-    segment: Segment = None,
-    currency: Currency = None,
+    asked: AskedDep,
 ) -> DashboardOut:
     """Every figure for the period against the period before and the target, with its monthly
     series (twelve months ending with the period's last), read from the monthly snapshot the
     daily cycle builds."""
-    chosen, flt = _board_inputs(session, period, month, owner, region, tier, segment, currency)
+    chosen, flt = asked.read(session)
     return DashboardOut.of(figures.dashboard(session, actor=actor, flt=flt, period=chosen))
 
 
@@ -132,18 +145,12 @@ def get_kpi(
     session: SessionDep,
     actor: CurrentActor,
     code: str,
-    period: PeriodParam = "1m",
-    month: MonthParam = None,
-    owner: Owner = None,
-    region: Region = None,
-    tier: TierParam = None,
-    segment: Segment = None,
-    currency: Currency = None,
+    asked: AskedDep,
     months: Annotated[int, Query(ge=1, le=60, description="Months of the series.")] = 12,
 ) -> FigureOut:
     if code not in figures.KPI_BY_CODE:
         raise NotFound(f"there is no figure {code!r}", code=code)
-    chosen, flt = _board_inputs(session, period, month, owner, region, tier, segment, currency)
+    chosen, flt = asked.read(session)
     board = figures.dashboard(
         session, actor=actor, flt=flt, period=chosen, series_months=months, codes=[code]
     )
@@ -164,17 +171,11 @@ def get_drill(
     actor: CurrentActor,
     paging: Paging,
     code: str,
-    period: PeriodParam = "1m",
-    month: MonthParam = None,
-    owner: Owner = None,
-    region: Region = None,
-    tier: TierParam = None,
-    segment: Segment = None,
-    currency: Currency = None,
+    asked: AskedDep,
 ) -> DrillPageOut:
     """The accounts or items a figure counts, most important first, in the caller's scope."""
     drill = drills.get(code)
-    chosen, flt = _board_inputs(session, period, month, owner, region, tier, segment, currency)
+    chosen, flt = asked.read(session)
     query = drill_query(session, actor, flt, chosen)
     found = drills.page(session, drill, query, page=paging.page, size=paging.page_size)
     return DrillPageOut(
@@ -218,22 +219,16 @@ def list_months(session: SessionDep, actor: CurrentActor) -> list[MonthOut]:
 def get_league(
     session: SessionDep,
     actor: CurrentActor,
+    asked: AskedDep,
     by: Annotated[str, Query(pattern="^(owner|region)$", description="owner or region")] = "owner",
     sort: Annotated[
         str, Query(max_length=40, description="The figure to rank by.")
     ] = league.DEFAULT_SORT,
     worst_first: bool = False,
-    period: PeriodParam = "1m",
-    month: MonthParam = None,
-    owner: Owner = None,
-    region: Region = None,
-    tier: TierParam = None,
-    segment: Segment = None,
-    currency: Currency = None,
 ) -> LeagueOut:
     """Every main figure per owner (or region) for the period, ranked best first by ``sort``,
     with the period before; a sales rep gets his own row."""
-    chosen, flt = _board_inputs(session, period, month, owner, region, tier, segment, currency)
+    chosen, flt = asked.read(session)
     found = league.league(
         session,
         actor=actor,
@@ -376,7 +371,7 @@ def get_forecast(
     in the weeks starting in the period, against the payments received (company-wide: the roles
     that may see the cash forecast)."""
     permissions.check(actor, Permission.VIEW_CASH_FORECAST)
-    chosen, flt = _board_inputs(session, period, month, None, None, None, None, currency)
+    chosen, flt = Asked(period, month, None, None, None, None, currency).read(session)
     built = session.scalar(select(InsightMonth.as_of).where(InsightMonth.month == chosen.last))
     found = forecast.forecast_vs_actual(
         session,
