@@ -111,6 +111,8 @@ class Payment(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("allocated_amount <= amount", name="not_over_allocated"),
         Index("ix_payments_customer_received", "customer_id", "received_on"),
+        # Payments received in a period (the dashboard's cash collected, its forecast check).
+        Index("ix_payments_received_on", "received_on"),
     )
 
     id: Mapped[IdPk]
