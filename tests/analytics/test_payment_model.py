@@ -142,6 +142,12 @@ def test_vectorised_features_match_a_plain_loop() -> None:
             assert got["history_mean_days_late"] == pytest.approx(history.mean())
             assert got["history_median_days_late"] == pytest.approx(np.median(history))
             assert got["history_share_late"] == pytest.approx((history > 0).mean())
+            paid_days = invoices["paid_date"][same & (invoices["paid_date"] < row["issue_date"])]
+            for column, values in (
+                ("history_usual_weekday_share", paid_days.dt.day_of_week),
+                ("history_usual_day_share", paid_days.dt.day),
+            ):
+                assert got[column] == pytest.approx(values.value_counts().max() / len(history))
 
 
 def random_history(
@@ -195,6 +201,53 @@ def test_model_learns_what_the_customer_average_cannot_see() -> None:
     assert result.auc_late > 0.9
     probabilities = result.predictions[["p_late", "p_late_30"]].to_numpy()
     assert np.all((probabilities >= 0) & (probabilities <= 1))
+
+
+def test_usual_payment_day_is_the_most_frequent_so_far() -> None:
+    invoices = invoice_frame(
+        [
+            ("X", "2024-01-01", "2024-01-20", "2024-01-25", 100.0),
+            ("X", "2024-02-01", "2024-02-20", "2024-02-25", 100.0),
+            ("X", "2024-03-01", "2024-03-20", "2024-03-10", 100.0),
+            ("X", "2024-03-15", "2024-04-03", "2024-03-25", 100.0),  # the run on the 25th
+            ("X", "2024-04-01", "2024-05-05", None, 100.0),
+        ]
+    )
+
+    features = build_features(invoices)
+
+    assert features["history_usual_day_share"].tolist()[1:] == [1.0, 1.0, 2 / 3, 3 / 4]
+    # Paid on the usual day as usual (mean days late 1.25 → 1): the run nearest to 6 May is
+    # 25 April, 10 days before the due date.
+    assert features["usual_day_days_late"].iloc[4] == -10.0
+
+
+def test_model_learns_payment_runs_the_customer_median_cannot_see() -> None:
+    """Customers who pay in a monthly run on a fixed day: the day an invoice is paid depends on
+    where its due date falls against the run, which no average of days late knows."""
+    rng = np.random.default_rng(4)
+    customers, per_customer = 120, 40
+    n = customers * per_customer
+    customer = np.repeat(np.arange(customers), per_customer)
+    run_day = rng.choice([5, 10, 15, 20, 25], customers)[customer]
+    issue = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D")
+    due = issue + pd.to_timedelta(30, unit="D")
+    intended = due + pd.to_timedelta(rng.integers(0, 4, n), unit="D")
+    this_month = intended.to_period("M").to_timestamp() + pd.to_timedelta(run_day - 1, unit="D")
+    paid = this_month.where(this_month >= intended, this_month + pd.DateOffset(months=1))
+    invoices = pd.DataFrame(
+        {
+            "customer": customer,
+            "issue_date": issue,
+            "due_date": due,
+            "paid_date": pd.Series(paid).where(pd.Series(paid) < pd.Timestamp("2024-07-01")),
+            "amount": rng.uniform(1_000, 5_000, n),
+        }
+    )
+
+    result = backtest(invoices, split_date="2024-01-01", model=PaymentDelayModel(max_iter=150))
+
+    assert result.improvement_over_best_baseline > 0.5
 
 
 def test_backtest_splits_by_time() -> None:

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flywheel.demo.generator import DemoSpec, generate_company
-from flywheel.demo.ledger import _due_days, _split_evenly
+from flywheel.demo.ledger import _due_days, _nearest_day_of_month, _nearest_weekday, _split_evenly
 from flywheel.demo.seasons import business_calendar, to_day
 from flywheel.demo.tables import Cents, Codes, DemoCompany, Ints
 from flywheel.kit.money import split_evenly
@@ -107,3 +107,51 @@ def test_calendar_dips_at_chinese_new_year_and_peaks_in_q4() -> None:
     activity = dict(zip(cal.year_month.tolist(), cal.month_activity.tolist(), strict=True))
     assert activity[202402] < 0.85 * activity[202403]  # Spring Festival 2024-02-10
     assert activity[202412] > activity[202409]
+
+
+def _days(*values: str) -> np.ndarray:
+    return np.array(values, dtype="datetime64[D]").astype(np.int64)
+
+
+def test_a_weekly_run_pays_on_the_nearest_run_weekday() -> None:
+    # Wednesday 5 March 2025 → the Thursday run of 6 March; Monday 3 March → the Friday run of
+    # 28 February (3 days back, 4 ahead).
+    got = _nearest_weekday(_days("2025-03-05", "2025-03-03"), np.array([3, 4]))
+    assert got.tolist() == _days("2025-03-06", "2025-02-28").tolist()
+
+
+def test_a_monthly_run_pays_on_the_nearest_run_or_the_next_when_missed() -> None:
+    intended = _days("2025-03-22", "2025-03-02", "2025-03-22", "2025-02-27")
+    day = np.array([25, 25, 25, 31])
+    missed = np.array([False, False, True, False])
+    got = _nearest_day_of_month(intended, day, missed)
+    # 25 March; 25 February (nearer than 25 March); a miss of the 25 March run waits for 25
+    # April (a Friday); the last day of February 2025 is a Friday.
+    assert got.tolist() == _days("2025-03-25", "2025-02-25", "2025-03-25", "2025-02-28").tolist()
+
+
+def test_a_run_on_a_weekend_moves_to_the_friday_before() -> None:
+    # 25 May 2025 is a Sunday, 31 August 2025 too.
+    got = _nearest_day_of_month(
+        _days("2025-05-24", "2025-08-30"), np.array([25, 31]), np.array([False, False])
+    )
+    assert got.tolist() == _days("2025-05-23", "2025-08-29").tolist()
+
+
+def test_many_customers_pay_on_a_usual_day() -> None:
+    company = _company(5, customers=400)
+    payments = company.tables["payments"]
+    customer = payments.columns["customer_id"].values
+    received = payments.columns["received_on"].values.astype("datetime64[D]")
+    day = (received - received.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64)
+    weekday = (received.astype(np.int64) + 3) % 7
+    concentrated = 0
+    customers = np.unique(customer)
+    for one in customers:
+        mine = customer == one
+        if mine.sum() < 8:
+            continue
+        top_day = np.bincount(day[mine]).max() / mine.sum()
+        top_weekday = np.bincount(weekday[mine]).max() / mine.sum()
+        concentrated += top_day >= 0.4 or top_weekday >= 0.6
+    assert concentrated >= 0.3 * len(customers)

@@ -88,6 +88,10 @@ FEATURE_COLUMNS = (
     "due_days_to_month_end",
     "due_days_from_new_year",
     "expected_payment_days_from_new_year",
+    "history_usual_weekday_share",
+    "history_usual_day_share",
+    "usual_weekday_days_late",
+    "usual_day_days_late",
 )
 
 
@@ -144,6 +148,53 @@ def _gather(values: Float64Array, index: Int64Array, found: npt.NDArray[np.bool_
     return np.where(found, values[index], np.nan)
 
 
+def _running_mode(values: Int64Array, codes: Int64Array) -> tuple[Int64Array, Float64Array]:
+    """The most frequent value of each group up to and including each row, and how often it
+    occurred (rows sorted by group; the larger value wins a tie). Values are small ints ≥ 0."""
+    n = len(values)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    # How many times each row's value has occurred in its group so far.
+    order = np.lexsort((np.arange(n), values, codes))
+    pair = codes[order] * (int(values.max()) + 1) + values[order]
+    starts = _group_starts(pair)
+    seen = np.empty(n, dtype=np.int64)
+    seen[order] = np.arange(n) - starts + 1
+    # Running maximum of (times seen, value) per group: groups are sorted, so an offset per
+    # group keeps the maximum from crossing into the next one.
+    width = int(values.max()) + 1
+    packed = seen * width + values
+    offset = codes * (int(packed.max()) + 1)
+    best = np.maximum.accumulate(packed + offset) - offset
+    return (best % width).astype(np.int64), (best // width).astype(np.float64)
+
+
+def _weekday(days: Float64Array | Int64Array) -> Float64Array:
+    return np.asarray((days + 3) % 7, dtype=np.float64)  # 1970-01-01 was a Thursday
+
+
+def _nearest_weekday(days: Float64Array, weekday: Float64Array) -> Float64Array:
+    """The day with the given weekday (0 = Monday) nearest to each day."""
+    ahead = (weekday - _weekday(days)) % 7
+    return np.asarray(np.where(ahead <= 3, days + ahead, days + ahead - 7), dtype=np.float64)
+
+
+def _nearest_day_of_month(days: Float64Array, day: Float64Array) -> Float64Array:
+    """The day with the given day of month (the month's last day when it is shorter) nearest
+    to each day."""
+    month = days.astype(np.int64).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    best = np.full(len(days), np.nan)
+    for shift in (-1, 0, 1):
+        first = (month + shift).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+        following = (
+            (month + shift + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+        )
+        candidate = first + np.minimum(day, following - first) - 1
+        closer = np.isnan(best) | (np.abs(candidate - days) < np.abs(best - days))
+        best = np.where(closer, candidate, best)
+    return best
+
+
 def _expanding_median(values: Float64Array, codes: Int64Array) -> Float64Array:
     """Median of each group's values up to and including each row (rows sorted by group)."""
     if not len(values):
@@ -170,6 +221,10 @@ def build_features(invoices: pd.DataFrame) -> pd.DataFrame:
     ``open_count`` / ``open_amount_*`` count the customer's invoices issued before it and not
     yet paid on its issue date. Due-date effects: weekday (0 = Monday), day of month, days to
     the month end, and the signed days from the nearest Chinese New Year (clipped to ±90).
+    Payment runs: the customer's usual weekday and day of month of paying (the most frequent so
+    far) with the share of its payments on them, and the days late of the usual weekday and of
+    the usual day of month nearest to where the payment would land at the customer's mean days
+    late.
     Values without history are NaN (the model handles them).
     """
     missing = [name for name in INVOICE_COLUMNS if name not in invoices.columns]
@@ -229,6 +284,20 @@ def build_features(invoices: pd.DataFrame) -> pd.DataFrame:
     )
     out["history_last_days_late"] = _gather(p_late, index, found)
     out["days_since_last_payment"] = issue - _gather(p_days.astype(np.float64), index, found)
+    # Payment runs: the customer's usual weekday and day of month of paying, and how many of
+    # its payments fell on them.
+    p_dates = p_days.astype("datetime64[D]")
+    p_day_of_month = (
+        p_days - p_dates.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) + 1
+    ).astype(np.int64)
+    usual_weekday, weekday_count = _running_mode(_weekday(p_days).astype(np.int64), p_codes)
+    usual_day, day_count = _running_mode(p_day_of_month, p_codes)
+    out["history_usual_weekday_share"] = _gather(
+        weekday_count / np.maximum(count, 1.0), index, found
+    )
+    out["history_usual_day_share"] = _gather(day_count / np.maximum(count, 1.0), index, found)
+    usual_weekday_at = _gather(usual_weekday.astype(np.float64), index, found)
+    usual_day_at = _gather(usual_day.astype(np.float64), index, found)
 
     # --- invoices issued strictly before: count, tenure, usual amount, open items.
     order = np.lexsort((issue, codes))
@@ -283,6 +352,17 @@ def build_features(invoices: pd.DataFrame) -> pd.DataFrame:
     out["expected_payment_days_from_new_year"] = _days_from_new_year(
         due.astype(np.float64) + np.rint(usual_delay)
     )
+
+    # The usual run nearest to where the payment would land if the customer paid as usual. The
+    # mean days late is the better guide here: snapping to the nearest run moves payments both
+    # ways, so it leaves the mean about where the customer meant to pay.
+    mean_delay = np.nan_to_num(out["history_mean_days_late"], nan=0.0)
+    intended = due.astype(np.float64) + np.rint(mean_delay)
+    has_usual = ~np.isnan(usual_weekday_at)
+    weekday_run = _nearest_weekday(intended, np.nan_to_num(usual_weekday_at))
+    day_run = _nearest_day_of_month(intended, np.nan_to_num(usual_day_at, nan=1.0))
+    out["usual_weekday_days_late"] = np.where(has_usual, weekday_run - due, np.nan)
+    out["usual_day_days_late"] = np.where(has_usual, day_run - due, np.nan)
 
     frame = pd.DataFrame({name: out[name] for name in FEATURE_COLUMNS}, index=invoices.index)
     for name in OPTIONAL_COLUMNS:

@@ -214,6 +214,72 @@ def _sum_by(index: Int64Array, values: Int64Array, size: int) -> Int64Array:
     return result
 
 
+# Payment habits: share of customers per kind, by tier (key, standard, small).
+_AD_HOC, _WEEKLY, _MONTHLY = 0, 1, 2
+_HABIT_SHARES = np.array([[0.15, 0.25, 0.60], [0.25, 0.30, 0.45], [0.40, 0.30, 0.30]])
+_MONTHLY_RUN_DAYS = np.array([5, 10, 15, 20, 25, 31])  # 31 = the month's last day
+
+
+@dataclass(slots=True)
+class _PaymentHabits:
+    """How each customer releases payments: whenever it decides to (ad hoc), in a weekly run
+    on a fixed weekday, or in a monthly run on a fixed day of the month."""
+
+    rng: np.random.Generator
+    kind: Int64Array
+    weekday: Int64Array  # 0 = Monday
+    day_of_month: Int64Array
+
+    def run_day(self, cust: Int64Array, intended: Int64Array, misses: BoolArray) -> Int64Array:
+        """The day each payment meant for ``intended`` is released; a missed run means the
+        next one."""
+        kind = self.kind[cust]
+        weekly = _nearest_weekday(intended, self.weekday[cust])
+        weekly = np.where(misses & (weekly <= intended), weekly + 7, weekly)
+        monthly = _nearest_day_of_month(intended, self.day_of_month[cust], misses)
+        released = np.where(kind == _WEEKLY, weekly, np.where(kind == _MONTHLY, monthly, intended))
+        return np.asarray(released, dtype=np.int64)
+
+
+def _payment_habits(rng: np.random.Generator, n: int, tier: Int64Array) -> _PaymentHabits:
+    roll = rng.random(n)
+    cumulative = np.cumsum(_HABIT_SHARES[tier], axis=1)
+    kind = (roll[:, None] >= cumulative[:, :-1]).sum(axis=1).astype(np.int64)
+    weekday = rng.choice(5, n, p=[0.10, 0.25, 0.20, 0.30, 0.15]).astype(np.int64)
+    day = _MONTHLY_RUN_DAYS[rng.choice(len(_MONTHLY_RUN_DAYS), n)].astype(np.int64)
+    return _PaymentHabits(rng=rng, kind=kind, weekday=weekday, day_of_month=day)
+
+
+def _weekday(days: Int64Array) -> Int64Array:
+    return np.asarray((days + 3) % 7, dtype=np.int64)  # 1970-01-01 was a Thursday
+
+
+def _nearest_weekday(days: Int64Array, weekday: Int64Array) -> Int64Array:
+    """The day with the given weekday nearest to each day (the later one on a tie)."""
+    ahead = (weekday - _weekday(days)) % 7
+    return np.asarray(np.where(ahead <= 3, days + ahead, days + ahead - 7), dtype=np.int64)
+
+
+def _run_in_month(months: Int64Array, day: Int64Array) -> Int64Array:
+    """The run on ``day`` of each month (months since 1970-01), on the month's last day when it
+    is shorter, and on the Friday before when that falls on a weekend."""
+    first = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    following = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    run = first + np.minimum(day, following - first) - 1
+    weekday = _weekday(run)
+    return np.asarray(run - np.maximum(weekday - 4, 0), dtype=np.int64)
+
+
+def _nearest_day_of_month(days: Int64Array, day: Int64Array, misses: BoolArray) -> Int64Array:
+    """The monthly run nearest to each day; the one after it when the run is missed."""
+    month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    runs = np.stack([_run_in_month(month + shift, day) for shift in (-1, 0, 1, 2)])
+    gap = np.abs(runs - days)
+    nearest = np.argmin(gap[:3], axis=0)
+    position = np.minimum(nearest + (misses & (runs[nearest, np.arange(len(days))] <= days)), 3)
+    return np.asarray(runs[position, np.arange(len(days))], dtype=np.int64)
+
+
 @dataclass(slots=True)
 class _Settlement:
     inst_paid: Int64Array
@@ -262,11 +328,27 @@ def _settle(
     disputed = dispute_invoice[inst_invoice] & first_part
     returned = return_invoice[inst_invoice] & first_part
 
-    # Days beyond terms: discipline, size (approval chains) and key-account processes.
+    # Days beyond terms: discipline, size (approval chains) and key-account processes, and a
+    # customer heading for the door pays later and later in its last half year.
     size_effect = 3.0 * np.log10(np.maximum(invoice_cny_cents[inst_invoice] / 1_000_000.0, 1.0))
-    mean_delay = -4.0 + 70.0 * slack**2 + size_effect + np.where(acc.tier[cust] == KEY, 5.0, 0.0)
-    delay = np.rint(mean_delay + rng.normal(0.0, 1.0, size) * (3.0 + 14.0 * slack)).astype(np.int64)
-    pay_day = np.maximum(due + delay, issued)
+    leaving = (acc.churn_month < cal.months)[cust]
+    worsening = np.where(leaving, np.clip(1.0 - (churn_day[cust] - due) / 180.0, 0.0, 1.0), 0.0)
+    mean_delay = (
+        -4.0
+        + 70.0 * slack**2
+        + size_effect
+        + np.where(acc.tier[cust] == KEY, 5.0, 0.0)
+        + 20.0 * worsening
+    )
+    noise = rng.normal(0.0, 1.0, size) * (3.0 + 14.0 * slack)
+    # Most companies pay suppliers in payment runs (付款日), which schedule invoices by their
+    # due date: the transfer lands on the run nearest to the day the customer means to pay, and
+    # on the next one when the approval misses it. A run is steadier than ad-hoc payments.
+    habits = _payment_habits(rng.spawn(1)[0], acc.count, acc.tier)
+    steadiness = np.array([1.0, 0.6, 0.35])[habits.kind[cust]]
+    delay = np.rint(mean_delay + noise * steadiness).astype(np.int64)
+    misses = habits.rng.random(size) < 0.03 + 0.15 * slack
+    pay_day = np.maximum(habits.run_day(cust, due + delay, misses), issued)
     # Spring Festival: finance departments are away, transfers wait until after the holiday.
     slowdown = cal.in_new_year_slowdown(pay_day)
     pay_day = pay_day + np.where(slowdown, rng.integers(7, 21, size), 0)
