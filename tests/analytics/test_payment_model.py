@@ -327,3 +327,18 @@ def test_probabilities_of_paying_late_are_calibrated(holdout: float | None) -> N
     bottom = scored["p_late"] <= scored["p_late"].quantile(0.1)
     assert late[top.to_numpy()].mean() > 0.9
     assert late[bottom.to_numpy()].mean() < 0.3
+
+
+def test_fit_keeps_the_most_recent_rows_when_capped() -> None:
+    invoices = random_history(customers=20, per_customer=20, seed=5)
+    invoices = invoices.sort_values("issue_date", kind="stable").reset_index(drop=True)
+    paid = invoices["paid_date"].notna().to_numpy()
+    features = build_features(invoices)[paid]
+    target = days_late(invoices)[paid]
+    # The older rows say "30 days late", the recent ones "on the day": only the recent count.
+    target = np.where(np.arange(len(target)) < len(target) - 100, 30.0, 0.0)
+
+    model = PaymentDelayModel(max_iter=30, max_train_rows=100).fit(features, target)
+
+    assert model.n_train_ == 100
+    assert np.abs(model.predict(features)).max() < 1.0

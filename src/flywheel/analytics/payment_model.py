@@ -410,7 +410,9 @@ class PaymentDelayModel:
     training rows, which must then come oldest first (as :func:`backtest` passes them): one fit
     per classifier, and a calibration on the most recent behaviour. With
     ``calibration_holdout=None`` they are calibrated by ``CalibratedClassifierCV`` with
-    ``calibration_folds`` folds instead (more fits, any row order).
+    ``calibration_folds`` folds instead (more fits, any row order). ``fit`` keeps the last
+    ``max_train_rows`` rows (the most recent, when they come oldest first; None keeps all):
+    at 2,000,000 installments the whole history would take many minutes to fit.
 
     Fitted attributes: ``feature_names_``, ``regressor_``, ``late_classifier_``,
     ``very_late_classifier_`` (None when the training data has a single class; the
@@ -433,6 +435,7 @@ class PaymentDelayModel:
         calibration: str = "isotonic",
         calibration_holdout: float | None = 0.2,
         calibration_folds: int = 3,
+        max_train_rows: int | None = 400_000,
         random_state: int = 0,
     ) -> None:
         self.loss = loss
@@ -446,6 +449,7 @@ class PaymentDelayModel:
         self.calibration = calibration
         self.calibration_holdout = calibration_holdout
         self.calibration_folds = calibration_folds
+        self.max_train_rows = max_train_rows
         self.random_state = random_state
 
     def _matrix(self, features: pd.DataFrame) -> Float64Array:
@@ -501,6 +505,10 @@ class PaymentDelayModel:
             raise ValueError("days_late holds NaN: train on paid invoices only")
         if len(target) < 2:
             raise ValueError("at least 2 paid invoices are needed to train")
+        if self.max_train_rows is not None and len(target) > self.max_train_rows:
+            # The most recent behaviour is what a forecast needs; older rows only cost time.
+            features = features.iloc[-self.max_train_rows :]
+            target = target[-self.max_train_rows :]
         self.feature_names_ = [name for name in features.columns if name != "customer"]
         X = self._matrix(features)
         regressor = HistGradientBoostingRegressor(loss=self.loss, **self._boosting())

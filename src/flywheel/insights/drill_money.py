@@ -28,10 +28,16 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.orm import aliased
 
 from flywheel.analytics.retention import months_before
-from flywheel.insights.drills import Drill, DrillColumn, DrillQuery, account_clauses, register
+from flywheel.insights.drills import (
+    Drill,
+    DrillColumn,
+    DrillQuery,
+    account_clauses,
+    account_query,
+    register,
+)
 from flywheel.kit.i18n import N_
 from flywheel.loyalty.dashboard import DEFAULT_MIN_CHURN_RISK
 from flywheel.models.base import Money
@@ -42,28 +48,12 @@ from flywheel.models.insights import insight_account_facts
 from flywheel.models.loyalty import LoyaltyScore
 from flywheel.models.receivables import Installment, Invoice, Payment
 from flywheel.models.sales import Order
-from flywheel.models.users import User
 
 CODE = DrillColumn("code", N_("Code"), "code")
 NAME = DrillColumn("name", N_("Account"))
 OWNER = DrillColumn("owner", N_("Owner"))
 CURRENCY = DrillColumn("currency", N_("Currency"))
 ACCOUNT = (CODE, NAME, OWNER)
-
-
-def _accounts(*columns: Any) -> Select[Any]:
-    """A query on ``Customer`` with the account's code, name and owner's name first."""
-    owner = aliased(User, name="account_owner")
-    return (
-        select(
-            Customer.code.label("code"),
-            Customer.name.label("name"),
-            func.coalesce(owner.display_name, owner.username).label("owner"),
-            *columns,
-        )
-        .select_from(Customer)
-        .outerjoin(owner, owner.id == Customer.owner_id)
-    )
 
 
 def _in_money(q: DrillQuery, currency: Any, amount: Any) -> ColumnElement[Any]:
@@ -114,7 +104,7 @@ def _buyers(q: DrillQuery) -> Select[Any]:
     rate's headroom), the largest first."""
     now, _before = _years(q)
     return (
-        _accounts(
+        account_query(
             now.c.days.label("purchase_days"),
             _in_money(q, Customer.currency, now.c.revenue).label("revenue"),
             Customer.currency.label("currency"),
@@ -183,7 +173,7 @@ def _fact_money(value: Any) -> Any:
 def _receivables_facts(q: DrillQuery) -> Select[Any]:
     f = _facts(q, "owed", insight_account_facts.c.currency == q.flt.money_currency)
     return (
-        _accounts(
+        account_query(
             _fact_money(f.c.ar_total).label("open"),
             _fact_money(f.c.ar_total - f.c.ar_current).label("overdue"),
             _fact_money(f.c.ar_current).label("current"),
@@ -201,7 +191,7 @@ def _overdue_facts(q: DrillQuery) -> Select[Any]:
     money = _facts(q, "money", insight_account_facts.c.currency == q.flt.money_currency)
     overdue = money.c.ar_total - money.c.ar_current
     return (
-        _accounts(
+        account_query(
             _fact_money(overdue).label("overdue"),
             _oldest_due(q).label("oldest_due"),
         )
@@ -214,7 +204,7 @@ def _overdue_facts(q: DrillQuery) -> Select[Any]:
 
 def _base_facts(q: DrillQuery, *where: ColumnElement[bool]) -> tuple[Select[Any], Subquery]:
     base = _facts(q, "base", insight_account_facts.c.base_accounts > 0, *where)
-    stmt = _accounts().join(base, base.c.customer_id == Customer.id).where(*account_clauses(q))
+    stmt = account_query().join(base, base.c.customer_id == Customer.id).where(*account_clauses(q))
     return stmt, base
 
 
@@ -326,7 +316,7 @@ def _scored(q: DrillQuery, *columns: Any) -> Select[Any]:
     day."""
     day = select(func.max(LoyaltyScore.as_of)).where(LoyaltyScore.as_of <= q.last).scalar_subquery()
     return (
-        _accounts(*columns)
+        account_query(*columns)
         .join(LoyaltyScore, LoyaltyScore.customer_id == Customer.id)
         .where(LoyaltyScore.as_of == day, *account_clauses(q))
     )
@@ -485,7 +475,7 @@ register(
 def _payments(q: DrillQuery) -> Select[Any]:
     """Payments received in the period in the money currency, the largest first."""
     return (
-        _accounts(
+        account_query(
             Payment.reference.label("reference"),
             Payment.received_on.label("received_on"),
             Payment.method.label("method"),
@@ -506,7 +496,7 @@ def _promises(q: DrillQuery, statuses: tuple[PromiseStatus, ...]) -> Select[Any]
     """Promises to pay resolved in the period with one of ``statuses``: broken ones first, the
     largest first."""
     return (
-        _accounts(
+        account_query(
             PromiseToPay.status.label("status"),
             _in_money(q, PromiseToPay.currency, PromiseToPay.amount).label("amount"),
             _in_money(q, PromiseToPay.currency, PromiseToPay.paid_amount).label("paid"),
@@ -535,7 +525,7 @@ def _disputes(q: DrillQuery) -> Select[Any]:
     """Disputes opened in the period: those still open first, the largest first."""
     still_open = or_(Dispute.resolved_on.is_(None), Dispute.resolved_on > q.last)
     return (
-        _accounts(
+        account_query(
             Invoice.number.label("invoice"),
             Dispute.reason.label("reason"),
             _in_money(q, Dispute.currency, Dispute.amount).label("amount"),

@@ -12,7 +12,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import aliased
 
-from flywheel.insights.drills import Drill, DrillColumn, DrillQuery, account_clauses, register
+from flywheel.insights.drills import (
+    Drill,
+    DrillColumn,
+    DrillQuery,
+    account_clauses,
+    account_query,
+    register,
+)
 from flywheel.insights.sources.delight import (
     detractor,
     is_csat,
@@ -42,22 +49,6 @@ TIER = DrillColumn("tier", N_("Tier"))
 ACCOUNT = (CODE, NAME, OWNER)
 
 
-def _accounts(*columns: Any) -> Select[Any]:
-    """A query on ``Customer`` (joined to what ``columns`` need by the caller) with the
-    account's code, name and owner's name first."""
-    owner = aliased(User, name="account_owner")
-    return (
-        select(
-            Customer.code.label("code"),
-            Customer.name.label("name"),
-            func.coalesce(owner.display_name, owner.username).label("owner"),
-            *columns,
-        )
-        .select_from(Customer)
-        .outerjoin(owner, owner.id == Customer.owner_id)
-    )
-
-
 def _tier_rank() -> ColumnElement[int]:
     return case(
         (Customer.tier == Tier.KEY.value, 0), (Customer.tier == Tier.GROWTH.value, 1), else_=2
@@ -69,7 +60,7 @@ def _tier_rank() -> ColumnElement[int]:
 
 def _new_accounts(q: DrillQuery, *, referred: bool) -> Select[Any]:
     referrer = aliased(Customer, name="referrer")
-    stmt = _accounts(
+    stmt = account_query(
         Customer.tier.label("tier"),
         Customer.region.label("region"),
         Customer.created_on.label("created_on"),
@@ -115,7 +106,7 @@ register(
 def _deals_created(q: DrillQuery) -> Select[Any]:
     """The deals opened in the period in the filter's currency: the pipeline created."""
     return (
-        _accounts(
+        account_query(
             Deal.title.label("deal"),
             DealStage.code.label("stage"),
             Deal.opened_on.label("opened_on"),
@@ -162,7 +153,7 @@ def _closed_deals(q: DrillQuery, *, won_only: bool) -> Select[Any]:
         closed = closed | DealStage.is_lost.is_(True)
     cycle = days_between(Deal.opened_on, Deal.closed_on)
     stmt = (
-        _accounts(
+        account_query(
             Deal.title.label("deal"),
             DealStage.code.label("stage"),
             Deal.opened_on.label("opened_on"),
@@ -236,7 +227,7 @@ def _key_accounts_unplanned(q: DrillQuery) -> Select[Any]:
     )
     amount = func.coalesce(revenue.c.amount, 0)
     return (
-        _accounts(
+        account_query(
             Customer.region.label("region"),
             Customer.created_on.label("created_on"),
             amount.label("revenue_12m"),
@@ -283,7 +274,7 @@ def _answers(q: DrillQuery, which: ColumnElement[bool], *, best_first: bool) -> 
     )
     score = SurveyResponse.score.desc() if best_first else SurveyResponse.score.asc()
     return (
-        _accounts(
+        account_query(
             SurveyResponse.answered_at.label("answered_at"),
             Contact.name.label("contact"),
             SurveyResponse.score.label("score"),
@@ -336,7 +327,7 @@ def _loops_closed(q: DrillQuery) -> Select[Any]:
     late = case((within_sla(), 0), else_=1)
     hours = hours_between(FeedbackLoop.opened_at, FeedbackLoop.closed_at)
     return (
-        _accounts(
+        account_query(
             FeedbackLoop.reason.label("reason"),
             FeedbackLoop.summary.label("summary"),
             func.coalesce(loop_owner.display_name, loop_owner.username).label("loop_owner"),
@@ -391,7 +382,7 @@ def _referrals(q: DrillQuery) -> Select[Any]:
     referred = aliased(Customer, name="referred")
     lead = func.coalesce(referred.name, Referral.lead_company, Referral.lead_contact)
     return (
-        _accounts(
+        account_query(
             Referral.referred_on.label("referred_on"),
             lead.label("lead"),
             referred.code.label("referred_code"),

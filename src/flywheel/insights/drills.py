@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from flywheel.auth.actor import Actor
 from flywheel.auth.scope import visible_customers
@@ -24,6 +24,7 @@ from flywheel.insights.cube import UNSCORED, month_end
 from flywheel.insights.periods import InsightFilter, Period
 from flywheel.models.customers import Customer
 from flywheel.models.loyalty import LoyaltyScore
+from flywheel.models.users import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,22 @@ def segment_at(day: date) -> Any:
             & (latest.c.day == LoyaltyScore.as_of),
         )
         .subquery()
+    )
+
+
+def account_query(*columns: Any) -> Select[Any]:
+    """A query on ``Customer`` (joined to what ``columns`` need by the caller) with the
+    account's code, name and owner's name first."""
+    owner = aliased(User, name="account_owner")
+    return (
+        select(
+            Customer.code.label("code"),
+            Customer.name.label("name"),
+            func.coalesce(owner.display_name, owner.username).label("owner"),
+            *columns,
+        )
+        .select_from(Customer)
+        .outerjoin(owner, owner.id == Customer.owner_id)
     )
 
 
