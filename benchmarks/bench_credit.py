@@ -5,7 +5,7 @@
 
 Builds (or, with --reuse, reuses the ones ``bench_web.py`` keeps) the demo company on SQLite
 and on PostgreSQL (with --pg-url or FLYWHEEL_TEST_DATABASE_URL), trains the payment-date model
-and the scorecard with ``flywheel credit train`` (once per database, kept next to it; timed),
+and the scorecard with ``flywheel credit train`` (once per demo, kept in --cache-dir; timed),
 runs ``flywheel run --json`` as its own process --runs times (the first writes the day's
 snapshot, the next ones replace it), and prints, per run: the time of the credit and AR part
 (scores, grades, limit reviews, payment-date predictions of every open installment and the
@@ -43,8 +43,10 @@ from flywheel.analytics.credit_expert import rank_correlation
 TARGET_SECONDS = 20.0
 
 
-def model_dir(db: Database, cache_dir: Path, spec: DemoSpec) -> Path:
-    return cache_dir / f"models-{db.name.lower()}-{spec.slug}"
+def model_dir(cache_dir: Path, spec: DemoSpec) -> Path:
+    """Where the models of a demo are kept: one training serves both databases, which hold
+    the same company."""
+    return cache_dir / f"models-{spec.slug}"
 
 
 def train(db: Database, as_of: date, models: Path) -> float | None:
@@ -153,7 +155,7 @@ def main() -> None:
     trained: dict[str, float | None] = {}
     try:
         for db in databases:
-            models = None if args.no_train else model_dir(db, args.cache_dir, spec)
+            models = None if args.no_train else model_dir(args.cache_dir, spec)
             if models is not None:
                 trained[db.name] = train(db, args.as_of, models)
             for number in range(1, args.runs + 1):

@@ -217,9 +217,13 @@ def test_usual_payment_day_is_the_most_frequent_so_far() -> None:
     features = build_features(invoices)
 
     assert features["history_usual_day_share"].tolist()[1:] == [1.0, 1.0, 2 / 3, 3 / 4]
-    # Paid on the usual day as usual (mean days late 1.25 → 1): the run nearest to 6 May is
-    # 25 April, 10 days before the due date.
+    # Meant for the due date plus the mean days late ((5 + 5 − 10 − 9) / 4 → −2): 3 May, whose
+    # nearest run on the 25th is 25 April, 10 days before the due date and 8 before 3 May.
     assert features["usual_day_days_late"].iloc[4] == -10.0
+    assert features["usual_day_shift"].iloc[4] == -8.0
+    # Two of the four payments fell on a Sunday, three on the 25th: the day of month wins.
+    assert features["history_usual_weekday_share"].iloc[4] == 0.5
+    assert features["usual_run_days_late"].iloc[4] == -10.0
 
 
 def test_model_learns_payment_runs_the_customer_median_cannot_see() -> None:

@@ -92,6 +92,9 @@ FEATURE_COLUMNS = (
     "history_usual_day_share",
     "usual_weekday_days_late",
     "usual_day_days_late",
+    "usual_weekday_shift",
+    "usual_day_shift",
+    "usual_run_days_late",
 )
 
 
@@ -224,7 +227,7 @@ def build_features(invoices: pd.DataFrame) -> pd.DataFrame:
     Payment runs: the customer's usual weekday and day of month of paying (the most frequent so
     far) with the share of its payments on them, and the days late of the usual weekday and of
     the usual day of month nearest to where the payment would land at the customer's mean days
-    late.
+    late, how far each moves the payment, and the days late of the stronger of the two habits.
     Values without history are NaN (the model handles them).
     """
     missing = [name for name in INVOICE_COLUMNS if name not in invoices.columns]
@@ -363,6 +366,16 @@ def build_features(invoices: pd.DataFrame) -> pd.DataFrame:
     day_run = _nearest_day_of_month(intended, np.nan_to_num(usual_day_at, nan=1.0))
     out["usual_weekday_days_late"] = np.where(has_usual, weekday_run - due, np.nan)
     out["usual_day_days_late"] = np.where(has_usual, day_run - due, np.nan)
+    # How far the run moves the payment from where the customer meant it, and the run of the
+    # stronger habit (weekday or day of month).
+    out["usual_weekday_shift"] = np.where(has_usual, weekday_run - intended, np.nan)
+    out["usual_day_shift"] = np.where(has_usual, day_run - intended, np.nan)
+    by_day = np.nan_to_num(out["history_usual_day_share"]) >= np.nan_to_num(
+        out["history_usual_weekday_share"]
+    )
+    out["usual_run_days_late"] = np.where(
+        by_day, out["usual_day_days_late"], out["usual_weekday_days_late"]
+    )
 
     frame = pd.DataFrame({name: out[name] for name in FEATURE_COLUMNS}, index=invoices.index)
     for name in OPTIONAL_COLUMNS:
@@ -675,7 +688,7 @@ def backtest(
     return BacktestResult(
         split_date=pd.Timestamp(split_date).date(),
         settle_days=settle_days,
-        n_train=int(train.sum()),
+        n_train=model.n_train_,
         n_test=int(test.sum()),
         n_test_paid=int(known.sum()),
         mae_days=mae("predicted_days_late"),

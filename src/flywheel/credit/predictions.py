@@ -150,7 +150,7 @@ def train(session: Session, *, as_of: date, model_dir: Path) -> TrainResult:
     model_dir.mkdir(parents=True, exist_ok=True)
     metrics = {
         "as_of": as_of.isoformat(),
-        "n_train": len(rows),
+        "n_train": model.n_train_,
         "backtest": {
             "split_date": split.isoformat(),
             "n_test": tested.n_test_paid,
@@ -166,7 +166,7 @@ def train(session: Session, *, as_of: date, model_dir: Path) -> TrainResult:
     return TrainResult(
         as_of=as_of,
         path=path,
-        n_train=len(rows),
+        n_train=model.n_train_,
         n_test=tested.n_test_paid,
         mae_days=tested.mae_days,
         baseline_mae_days=dict(tested.baseline_mae_days),
