@@ -346,3 +346,13 @@ def test_fit_keeps_the_most_recent_rows_when_capped() -> None:
 
     assert model.n_train_ == 100
     assert np.abs(model.predict(features)).max() < 1.0
+
+
+def test_features_of_some_rows_equal_those_of_every_row() -> None:
+    invoices = random_history(customers=30, per_customer=15, seed=11)
+    rows = np.flatnonzero(invoices["paid_date"].isna().to_numpy())[::2]
+    rows = np.r_[rows, [3, 0]]  # any order, paid ones too
+
+    some = build_features(invoices, rows=rows)
+
+    pd.testing.assert_frame_equal(some, build_features(invoices).iloc[rows])

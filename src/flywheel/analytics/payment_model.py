@@ -211,8 +211,10 @@ def _expanding_median(values: Float64Array, codes: Int64Array) -> Float64Array:
 # ------------------------------------------------------------------------------ features
 
 
-def build_features(invoices: pd.DataFrame) -> pd.DataFrame:
-    """Point-in-time features of every invoice, in the order of ``invoices`` (same index).
+def build_features(invoices: pd.DataFrame, *, rows: npt.ArrayLike | None = None) -> pd.DataFrame:
+    """Point-in-time features of every invoice, in the order of ``invoices`` (same index); with
+    ``rows`` (positions in ``invoices``) only of those, in that order — the history still comes
+    from every invoice (the daily cycle needs the open ones only).
 
     ``invoices`` has ``customer``, ``issue_date``, ``due_date``, ``paid_date`` (NaT = open),
     ``amount`` and optionally ``disputes`` / ``promises`` (numbers, used as they are).
@@ -242,6 +244,9 @@ def build_features(invoices: pd.DataFrame) -> pd.DataFrame:
     paid, unpaid = _day_numbers(invoices["paid_date"])
     amount = np.asarray(pd.to_numeric(invoices["amount"]), dtype=np.float64)
     late = np.where(unpaid, np.nan, (paid - due).astype(np.float64))
+    # The invoices whose features are asked for (the queries); the events are every invoice.
+    q = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+    q_codes, q_issue, q_due, q_amount = codes[q], issue[q], due[q], amount[q]
 
     # Events are searched by one int64 key that sorts by customer, then day.
     every_day = np.concatenate([issue, paid[~unpaid]])
@@ -252,7 +257,7 @@ def build_features(invoices: pd.DataFrame) -> pd.DataFrame:
         return np.asarray(group * span + (day - low), dtype=np.int64)
 
     out: dict[str, Float64Array] = {}
-    query_keys = key(codes, issue)
+    query_keys = key(q_codes, q_issue)
 
     # --- payment history: events at paid dates, queried strictly before each issue date.
     paid_rows = np.flatnonzero(~unpaid)
@@ -273,7 +278,7 @@ def build_features(invoices: pd.DataFrame) -> pd.DataFrame:
     recent = recent_sum / np.minimum(count, RECENT_PAYMENTS)
     median = _expanding_median(p_late, p_codes)
 
-    index, found = _last_before(key(p_codes, p_days), p_codes, query_keys, codes)
+    index, found = _last_before(key(p_codes, p_days), p_codes, query_keys, q_codes)
     history_count = np.where(found, count[index] if len(count) else 0.0, 0.0)
     out["history_count"] = history_count
     out["history_mean_days_late"] = _gather(mean, index, found)
@@ -286,7 +291,7 @@ def build_features(invoices: pd.DataFrame) -> pd.DataFrame:
         out["history_recent_mean_days_late"] - out["history_mean_days_late"]
     )
     out["history_last_days_late"] = _gather(p_late, index, found)
-    out["days_since_last_payment"] = issue - _gather(p_days.astype(np.float64), index, found)
+    out["days_since_last_payment"] = q_issue - _gather(p_days.astype(np.float64), index, found)
     # Payment runs: the customer's usual weekday and day of month of paying, and how many of
     # its payments fell on them.
     p_dates = p_days.astype("datetime64[D]")
@@ -309,14 +314,14 @@ def build_features(invoices: pd.DataFrame) -> pd.DataFrame:
     issued_count = np.arange(n, dtype=np.float64) - starts + 1.0
     issued_amount = _within_group_cumsum(amount[order], starts)
     first_issue = i_days[starts].astype(np.float64) if n else np.zeros(0)
-    index, found = _last_before(key(i_codes, i_days), i_codes, query_keys, codes)
+    index, found = _last_before(key(i_codes, i_days), i_codes, query_keys, q_codes)
     prior_count = np.where(found, issued_count[index] if n else 0.0, 0.0)
     prior_amount = np.where(found, issued_amount[index] if n else 0.0, 0.0)
     out["prior_invoice_count"] = prior_count
-    out["tenure_days"] = np.where(found, issue - _gather(first_issue, index, found), 0.0)
+    out["tenure_days"] = np.where(found, q_issue - _gather(first_issue, index, found), 0.0)
     usual = np.where(prior_count > 0, prior_amount / np.maximum(prior_count, 1.0), np.nan)
-    out["amount_log"] = np.log1p(np.maximum(amount, 0.0))
-    out["amount_to_usual"] = amount / usual
+    out["amount_log"] = np.log1p(np.maximum(q_amount, 0.0))
+    out["amount_to_usual"] = q_amount / usual
 
     # An invoice closes when paid, but not before it exists (prepayments).
     closed_rows = paid_rows
@@ -327,45 +332,45 @@ def build_features(invoices: pd.DataFrame) -> pd.DataFrame:
     starts = _group_starts(c_codes)
     closed_count = np.arange(len(order), dtype=np.float64) - starts + 1.0
     closed_amount = _within_group_cumsum(amount[order], starts)
-    index, found = _last_before(key(c_codes, c_days), c_codes, query_keys, codes)
+    index, found = _last_before(key(c_codes, c_days), c_codes, query_keys, q_codes)
     open_count = prior_count - np.where(found, closed_count[index] if len(order) else 0.0, 0.0)
     open_amount = prior_amount - np.where(found, closed_amount[index] if len(order) else 0.0, 0.0)
     open_amount = np.maximum(open_amount, 0.0)  # float noise of the running sums
     out["open_count"] = open_count
     out["open_amount_log"] = np.log1p(open_amount)
-    out["open_amount_to_amount"] = open_amount / np.where(amount > 0, amount, np.nan)
+    out["open_amount_to_amount"] = open_amount / np.where(q_amount > 0, q_amount, np.nan)
 
     # --- calendar effects of the invoice itself.
-    due_dates = due.astype("datetime64[D]")
+    due_dates = q_due.astype("datetime64[D]")
     month_start = due_dates.astype("datetime64[M]")
     next_month = (month_start + 1).astype("datetime64[D]")
-    out["terms_days"] = (due - issue).astype(np.float64)
+    out["terms_days"] = (q_due - q_issue).astype(np.float64)
     out["issue_month"] = (
-        issue.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12 + 1
+        q_issue.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12 + 1
     ).astype(np.float64)
-    out["due_weekday"] = ((due + 3) % 7).astype(np.float64)  # 1970-01-01 was a Thursday
+    out["due_weekday"] = ((q_due + 3) % 7).astype(np.float64)  # 1970-01-01 was a Thursday
     out["due_day_of_month"] = (
-        due - month_start.astype("datetime64[D]").astype(np.int64) + 1
+        q_due - month_start.astype("datetime64[D]").astype(np.int64) + 1
     ).astype(np.float64)
-    out["due_days_to_month_end"] = (next_month.astype(np.int64) - 1 - due).astype(np.float64)
-    out["due_days_from_new_year"] = _days_from_new_year(due.astype(np.float64))
+    out["due_days_to_month_end"] = (next_month.astype(np.int64) - 1 - q_due).astype(np.float64)
+    out["due_days_from_new_year"] = _days_from_new_year(q_due.astype(np.float64))
     # Where the payment would land if the customer paid as usual: a transfer that falls in the
     # Spring Festival break waits until after it.
     usual_delay = np.nan_to_num(out["history_median_days_late"], nan=0.0)
     out["expected_payment_days_from_new_year"] = _days_from_new_year(
-        due.astype(np.float64) + np.rint(usual_delay)
+        q_due.astype(np.float64) + np.rint(usual_delay)
     )
 
     # The usual run nearest to where the payment would land if the customer paid as usual. The
     # mean days late is the better guide here: snapping to the nearest run moves payments both
     # ways, so it leaves the mean about where the customer meant to pay.
     mean_delay = np.nan_to_num(out["history_mean_days_late"], nan=0.0)
-    intended = due.astype(np.float64) + np.rint(mean_delay)
+    intended = q_due.astype(np.float64) + np.rint(mean_delay)
     has_usual = ~np.isnan(usual_weekday_at)
     weekday_run = _nearest_weekday(intended, np.nan_to_num(usual_weekday_at))
     day_run = _nearest_day_of_month(intended, np.nan_to_num(usual_day_at, nan=1.0))
-    out["usual_weekday_days_late"] = np.where(has_usual, weekday_run - due, np.nan)
-    out["usual_day_days_late"] = np.where(has_usual, day_run - due, np.nan)
+    out["usual_weekday_days_late"] = np.where(has_usual, weekday_run - q_due, np.nan)
+    out["usual_day_days_late"] = np.where(has_usual, day_run - q_due, np.nan)
     # How far the run moves the payment from where the customer meant it, and the run of the
     # stronger habit (weekday or day of month).
     out["usual_weekday_shift"] = np.where(has_usual, weekday_run - intended, np.nan)
@@ -377,10 +382,10 @@ def build_features(invoices: pd.DataFrame) -> pd.DataFrame:
         by_day, out["usual_day_days_late"], out["usual_weekday_days_late"]
     )
 
-    frame = pd.DataFrame({name: out[name] for name in FEATURE_COLUMNS}, index=invoices.index)
+    frame = pd.DataFrame({name: out[name] for name in FEATURE_COLUMNS}, index=invoices.index[q])
     for name in OPTIONAL_COLUMNS:
         if name in invoices.columns:
-            frame[name] = np.asarray(pd.to_numeric(invoices[name]), dtype=np.float64)
+            frame[name] = np.asarray(pd.to_numeric(invoices[name]), dtype=np.float64)[q]
     return frame
 
 

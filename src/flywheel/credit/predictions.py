@@ -25,8 +25,8 @@ from flywheel.config import get_settings
 from flywheel.errors import NotEnoughData
 from flywheel.kit.money import CENT, from_float
 from flywheel.models.credit import CashForecast, PaymentPrediction
-from flywheel.models.enums import InvoiceStatus
 from flywheel.models.receivables import Installment, Invoice, Payment
+from flywheel.receivables.ledger_columns import LedgerColumns, read_ledger, to_day
 
 MODEL_FILE = "payment_model.pkl"
 HISTORY_YEARS = 3
@@ -59,59 +59,65 @@ def model_path(model_dir: Path) -> Path:
     return model_dir / MODEL_FILE
 
 
-def load_history(session: Session, *, as_of: date) -> Any:
+def history_days() -> int:
+    """How far back the history reaches: the invoices of the last ``HISTORY_YEARS`` years."""
+    return 365 * HISTORY_YEARS
+
+
+def load_history(session: Session, *, as_of: date, ledger: LedgerColumns | None = None) -> Any:
     """One row per installment of invoices issued in the last three years up to ``as_of``:
-    installment, customer, issue/due/paid dates (paid: settled in full by ``as_of``), amount,
-    the amount open now and the invoice's currency."""
+    installment, customer, issue/due/paid dates (paid: settled in full by ``as_of``, not
+    written off), amount, the amount open now and — for the open ones — the invoice's
+    currency (None for the others).
+
+    It comes from a columnar read of the ledger (``receivables.ledger_columns``): ``ledger``
+    when the caller already has one complete from ``history_days()`` before ``as_of``, else a
+    read of its own."""
     import pandas as pd  # type: ignore[import-untyped]
 
-    since = as_of - timedelta(days=365 * HISTORY_YEARS)
-    rows = session.execute(
-        select(
-            Installment.id,
-            Installment.customer_id,
-            Invoice.issue_date,
-            Installment.due_date,
-            Installment.settled_on,
-            Installment.status,
-            Installment.amount,
-            Installment.amount
-            - Installment.paid_amount
-            - Installment.credited_amount
-            - Installment.written_off_amount,
-            Invoice.currency,
-        )
-        .join(Invoice, Invoice.id == Installment.invoice_id)
-        .where(
-            Invoice.issue_date >= since,
-            Invoice.issue_date <= as_of,
-            Invoice.status != InvoiceStatus.CANCELLED.value,
-        )
-        .order_by(Installment.id)
-    ).all()
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "installment_id",
-            "customer",
-            "issue_date",
-            "due_date",
-            "settled_on",
-            "status",
-            "amount",
-            "open_amount",
-            "currency",
-        ],
+    since = as_of - timedelta(days=history_days())
+    if ledger is None:
+        ledger = read_ledger(session, as_of=as_of, since=since)
+    elif ledger.since is None or ledger.since > since or ledger.as_of < as_of:
+        raise ValueError(f"the ledger read from {ledger.since} does not reach back to {since}")
+    inst = ledger.installments
+    keep = (inst.issue_day >= to_day(since)) & (inst.issue_day <= to_day(as_of))
+    settled = inst.settled_day[keep]
+    written_off = inst.written_off[keep]
+    open_now = inst.open_now[keep]
+    paid = ~np.isnat(settled) & (written_off == 0) & (settled <= to_day(as_of))
+    is_open = np.isnat(settled) & (open_now > 0)
+    ids = inst.id[keep]
+    currency = np.full(len(ids), None, dtype=object)
+    currency[is_open] = _currencies(session, ids[is_open])
+    return pd.DataFrame(
+        {
+            "installment_id": ids,
+            "customer": inst.customer_id[keep],
+            "issue_date": inst.issue_day[keep].astype("datetime64[ns]"),
+            "due_date": inst.due_day[keep].astype("datetime64[ns]"),
+            "paid_date": np.where(paid, settled, np.datetime64("NaT")).astype("datetime64[ns]"),
+            "is_open": is_open,
+            "amount": inst.amount[keep] / 100.0,
+            "open_amount": open_now / 100.0,
+            "currency": currency,
+        }
     )
-    for column in ("issue_date", "due_date", "settled_on"):
-        frame[column] = pd.to_datetime(frame[column])
-    paid = (frame["status"] == InvoiceStatus.PAID.value) & (
-        frame["settled_on"] <= pd.Timestamp(as_of)
-    )
-    frame["paid_date"] = frame["settled_on"].where(paid)
-    frame["amount"] = frame["amount"].astype(float)
-    frame["open_amount"] = frame["open_amount"].astype(float)
-    return frame
+
+
+def _currencies(session: Session, installment_ids: np.ndarray[Any, Any]) -> list[str]:
+    """The invoice currency of each of these (open) installments, in their order."""
+    found: dict[int, str] = {}
+    ids = installment_ids.tolist()
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        rows = session.execute(
+            select(Installment.id, Invoice.currency)
+            .join(Invoice, Invoice.id == Installment.invoice_id)
+            .where(Installment.id.in_(chunk))
+        ).all()
+        found.update((int(i), str(c)) for i, c in rows)
+    return [found[i] for i in ids]
 
 
 def train(session: Session, *, as_of: date, model_dir: Path) -> TrainResult:
@@ -188,9 +194,13 @@ def load_model(model_dir: Path) -> tuple[Any, dict[str, Any]] | None:
     return kept["model"], kept["metrics"]
 
 
-def predict(session: Session, *, as_of: date, model_dir: Path) -> PredictResult | None:
+def predict(
+    session: Session, *, as_of: date, model_dir: Path, ledger: LedgerColumns | None = None
+) -> PredictResult | None:
     """Predict every open installment's payment day and write the 13-week cash forecast of
-    ``as_of``; None (and nothing written) when no model has been trained."""
+    ``as_of``; None (and nothing written) when no model has been trained. ``ledger``: a
+    columnar read complete from ``history_days()`` before ``as_of``, when the caller has one
+    (the daily cycle shares its read with the credit scores)."""
     from flywheel.analytics.payment_model import build_features
 
     kept = load_model(model_dir)
@@ -199,17 +209,13 @@ def predict(session: Session, *, as_of: date, model_dir: Path) -> PredictResult 
     model, _metrics = kept
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    history = load_history(session, as_of=as_of)
+    history = load_history(session, as_of=as_of, ledger=ledger)
     seconds["read"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    is_open = (
-        history["paid_date"].isna()
-        & (history["open_amount"] > 0)
-        & (history["status"].isin(["open", "partially_paid"]))
-    ).to_numpy()
-    features = build_features(history)
+    is_open = history["is_open"].to_numpy()
     open_rows = np.flatnonzero(is_open)
-    open_features = features.iloc[open_rows]
+    # Only the open items need features; the history behind them is every installment.
+    open_features = build_features(history, rows=open_rows)
     due = history["due_date"].to_numpy()[open_rows].astype("datetime64[D]")
     as_of_day = np.datetime64(as_of, "D")
     so_far = (as_of_day - due).astype(np.int64)

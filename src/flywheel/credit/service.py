@@ -172,10 +172,14 @@ def score_all(
     card: ExpertScorecard = DEFAULT_SCORECARD,
     trained_card: trained.TrainedCard | None = None,
     actor: Actor | None = None,
+    ledger: LedgerColumns | None = None,
 ) -> ScoreRun:
     """Score every customer as of ``as_of`` and store the day's snapshot (replacing one already
-    written for that day). Grade changes against the latest earlier snapshot are audited."""
-    computed = compute_scores(session, as_of=as_of, card=card, trained_card=trained_card)
+    written for that day). Grade changes against the latest earlier snapshot are audited.
+    ``ledger``: as for ``compute_scores``."""
+    computed = compute_scores(
+        session, as_of=as_of, card=card, trained_card=trained_card, ledger=ledger
+    )
     seconds = dict(computed.seconds)
     ledger, customers = computed.ledger, computed.ledger.customers
     n = len(customers)

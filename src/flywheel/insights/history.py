@@ -28,11 +28,9 @@ from flywheel.loyalty import segments
 from flywheel.loyalty.frame import NO_DAY, LoyaltyFrame, day_number, read_frame
 from flywheel.models.receivables import Invoice
 from flywheel.receivables.ledger_columns import (
-    AllocationColumns,
-    InstallmentColumns,
     LedgerColumns,
+    cut_ledger,
     read_ledger,
-    to_day,
 )
 
 IntArray = npt.NDArray[np.int64]
@@ -202,51 +200,6 @@ def installment_cells(
     if reads.ledger is ledger:
         reads.installment_cells = found
     return found
-
-
-def cut_ledger(ledger: LedgerColumns, *, as_of: date, since: date) -> LedgerColumns:
-    """What ``read_ledger(as_of=as_of, since=since)`` (every customer and currency) holds, cut
-    from a read that covers more (earlier ``since``, later ``as_of``): the installments of
-    invoices issued by ``as_of`` that are open, settled on or after ``since``, due on or after
-    it, or touched by an allocation applied on or after it; and those allocations."""
-    if ledger.since is None or ledger.since > since or ledger.as_of < as_of:
-        raise ValueError(
-            f"a read from {ledger.since} to {ledger.as_of} cannot give {since} to {as_of}"
-        )
-    inst, alloc = ledger.installments, ledger.allocations
-    first = to_day(since)
-    late_allocation = alloc.applied_day >= first
-    touched = np.zeros(len(inst), dtype=bool)
-    touched[alloc.installment[late_allocation]] = True
-    keep: BoolArray = (inst.issue_day <= to_day(as_of)) & (
-        np.isnat(inst.settled_day) | (inst.settled_day >= first) | (inst.due_day >= first) | touched
-    )
-    row = np.cumsum(keep, dtype=np.int64) - 1
-    kept_allocation = late_allocation & keep[alloc.installment]
-    return LedgerColumns(
-        as_of=as_of,
-        since=since,
-        currency=ledger.currency,
-        customers=ledger.customers,
-        installments=InstallmentColumns(
-            id=inst.id[keep],
-            invoice_id=inst.invoice_id[keep],
-            customer_id=inst.customer_id[keep],
-            customer=inst.customer[keep],
-            issue_day=inst.issue_day[keep],
-            due_day=inst.due_day[keep],
-            amount=inst.amount[keep],
-            open_now=inst.open_now[keep],
-            written_off=inst.written_off[keep],
-            settled_day=inst.settled_day[keep],
-        ),
-        allocations=AllocationColumns(
-            installment=row[alloc.installment[kept_allocation]],
-            applied_day=alloc.applied_day[kept_allocation],
-            amount=alloc.amount[kept_allocation],
-            from_payment=alloc.from_payment[kept_allocation],
-        ),
-    )
 
 
 def _cards(reads: _Reads) -> tuple[ExpertScorecard, trained.TrainedCard | None]:

@@ -385,6 +385,51 @@ def _read_invoices(
     return _Invoices(id=rows[:, 0], issue_day=rows[:, 1], wanted=rows[:, 2].astype(bool))
 
 
+def cut_ledger(ledger: LedgerColumns, *, as_of: date, since: date) -> LedgerColumns:
+    """What ``read_ledger(as_of=as_of, since=since)`` (every customer and currency) holds, cut
+    from a read that covers more (earlier ``since``, later ``as_of``): the installments of
+    invoices issued by ``as_of`` that are open, settled on or after ``since``, due on or after
+    it, or touched by an allocation applied on or after it; and those allocations."""
+    if ledger.since is None or ledger.since > since or ledger.as_of < as_of:
+        raise ValueError(
+            f"a read from {ledger.since} to {ledger.as_of} cannot give {since} to {as_of}"
+        )
+    inst, alloc = ledger.installments, ledger.allocations
+    first = to_day(since)
+    late_allocation = alloc.applied_day >= first
+    touched = np.zeros(len(inst), dtype=bool)
+    touched[alloc.installment[late_allocation]] = True
+    keep: BoolArray = (inst.issue_day <= to_day(as_of)) & (
+        np.isnat(inst.settled_day) | (inst.settled_day >= first) | (inst.due_day >= first) | touched
+    )
+    row = np.cumsum(keep, dtype=np.int64) - 1
+    kept_allocation = late_allocation & keep[alloc.installment]
+    return LedgerColumns(
+        as_of=as_of,
+        since=since,
+        currency=ledger.currency,
+        customers=ledger.customers,
+        installments=InstallmentColumns(
+            id=inst.id[keep],
+            invoice_id=inst.invoice_id[keep],
+            customer_id=inst.customer_id[keep],
+            customer=inst.customer[keep],
+            issue_day=inst.issue_day[keep],
+            due_day=inst.due_day[keep],
+            amount=inst.amount[keep],
+            open_now=inst.open_now[keep],
+            written_off=inst.written_off[keep],
+            settled_day=inst.settled_day[keep],
+        ),
+        allocations=AllocationColumns(
+            installment=row[alloc.installment[kept_allocation]],
+            applied_day=alloc.applied_day[kept_allocation],
+            amount=alloc.amount[kept_allocation],
+            from_payment=alloc.from_payment[kept_allocation],
+        ),
+    )
+
+
 def read_ledger(
     session: Session,
     *,
@@ -578,6 +623,7 @@ __all__ = [
     "LedgerColumns",
     "currencies_in_use",
     "customer_names",
+    "cut_ledger",
     "days_between",
     "read_customers",
     "read_ledger",
