@@ -9,7 +9,8 @@ and the scorecard with ``flywheel credit train`` (once per demo, kept in --cache
 runs ``flywheel run --json`` as its own process --runs times (the first writes the day's
 snapshot, the next ones replace it), and prints, per run: the time of the credit and AR part
 (scores, grades, limit reviews, payment-date predictions of every open installment and the
-13-week cash forecast, as the run measures it), split into reading, computing and writing,
+13-week cash forecast, as the run measures it), split into reading (loading the trained
+models included: they load while the ledger's rows arrive), computing and writing,
 the wall time of the whole run (every other part of the cycle too), the process's peak memory,
 and how well the scores rank the demo's latent payment discipline (Spearman's rank
 correlation: the ground truth the generator drew).

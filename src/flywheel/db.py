@@ -188,6 +188,15 @@ def to_storage(values: list[Any], process: Any, memo: dict[Any, Any] | None = No
 _MISSING = object()
 
 
+def _stored(processors: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[Any]:
+    """The rows with each column converted by its bind processor (None: as given)."""
+    data: list[list[Any]] = [list(col) for col in zip(*rows, strict=True)]
+    for index, process in enumerate(processors):
+        if process is not None:
+            data[index] = _convert_column(data[index], process)
+    return list(zip(*data, strict=True))
+
+
 def bulk_insert(
     session: Session,
     table: Any,
@@ -213,14 +222,7 @@ def bulk_insert(
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"
     )
-    if converted:
-        stored: list[Any] = list(rows)
-    else:
-        columns_data: list[list[Any]] = [list(col) for col in zip(*rows, strict=True)]
-        for index, process in enumerate(processors):
-            if process is not None:
-                columns_data[index] = _convert_column(columns_data[index], process)
-        stored = list(zip(*columns_data, strict=True))
+    stored = list(rows) if converted else _stored(processors, rows)
     if dialect.name == "postgresql":
         # COPY is several times faster than any INSERT on PostgreSQL.
         driver = connection.connection.driver_connection
@@ -233,6 +235,51 @@ def bulk_insert(
                 copy.write_row(row)
         return
     connection.exec_driver_sql(statement, stored)
+
+
+def bulk_update(
+    session: Session,
+    table: Any,
+    key: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Set ``columns`` of many rows, each found by its ``key`` (the row's first value, then
+    one value per column), converting values as ``bulk_insert`` does. SQLite: one
+    executemany of the UPDATE. PostgreSQL: the rows are copied into a temporary table and
+    applied by one UPDATE … FROM, instead of a round trip per row."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    names = [key, *columns]
+    stored = _stored(
+        [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names], rows
+    )
+    if dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        staging = f"_bulk_{table.name}"
+        with driver.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
+                f"SELECT {', '.join(names)} FROM {table.name} WITH NO DATA"
+            )
+            with cursor.copy(f"COPY {staging} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in stored:
+                    copy.write_row(row)
+            assignments = ", ".join(f"{name} = s.{name}" for name in columns)
+            cursor.execute(
+                f"UPDATE {table.name} AS t SET {assignments} FROM {staging} AS s "
+                f"WHERE t.{key} = s.{key}"
+            )
+        return
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+    connection.exec_driver_sql(
+        f"UPDATE {table.name} SET {assignments} WHERE {key} = ?",
+        [(*row[1:], row[0]) for row in stored],
+    )
 
 
 def defer_indexes(session: Session, tables: Sequence[Any]) -> list[Any]:

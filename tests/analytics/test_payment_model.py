@@ -11,6 +11,7 @@ import pytest
 from flywheel.analytics.payment_model import (
     FEATURE_COLUMNS,
     PaymentDelayModel,
+    _expanding_median,
     backtest,
     baseline_predictions,
     build_features,
@@ -356,3 +357,16 @@ def test_features_of_some_rows_equal_those_of_every_row() -> None:
     some = build_features(invoices, rows=rows)
 
     pd.testing.assert_frame_equal(some, build_features(invoices).iloc[rows])
+
+
+def test_medians_of_some_prefixes_equal_the_running_median() -> None:
+    rng = np.random.default_rng(3)
+    codes = np.sort(rng.integers(0, 40, size=600))
+    values = rng.integers(-10, 60, size=600).astype(float)
+    every = _expanding_median(values, codes)
+    at = rng.choice(600, size=150)
+
+    some = _expanding_median(values, codes, at=at)
+
+    np.testing.assert_allclose(some[at], every[at])
+    assert np.isnan(np.delete(some, at)).all()

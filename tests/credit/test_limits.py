@@ -152,6 +152,24 @@ def set_limit(session: Session, customer_id: int, amount: str) -> None:
     session.flush()
 
 
+def test_a_later_run_refreshes_the_waiting_review_with_its_own_figures(session: Session) -> None:
+    customer = customer_with_history(session)
+    service.score_all(session, as_of=date(2025, 12, 31))
+    review = session.scalars(
+        select(CreditLimitReview).where(CreditLimitReview.customer_id == customer.id)
+    ).one()
+    # Half a year on, nothing more invoiced: the average month is half what it was.
+    later = service.score_all(session, as_of=date(2026, 6, 30))
+
+    assert later.limit_reviews_refreshed == 1
+    assert later.limit_reviews_proposed == 0
+    session.refresh(review)
+    assert review.proposed_on == date(2026, 6, 30)
+    assert review.status == "pending"
+    assert review.monthly_invoiced < Decimal("10000.00")
+    assert review.currency == "CNY"
+
+
 def test_an_order_over_the_limit_is_held_and_nothing_is_written(session: Session) -> None:
     rep = make_user(session, role=Role.SALES)
     customer = make_customer(session, owner=rep)

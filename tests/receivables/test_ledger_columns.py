@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
 from flywheel.auth.scope import visible_customers
+from flywheel.db import make_engine, upgrade_database
 from flywheel.models.enums import Role
 from flywheel.receivables import service as receivables
-from flywheel.receivables.ledger_columns import read_ledger, to_day
+from flywheel.receivables.ledger_columns import cut_ledger, read_ledger, to_day
+from tests.conftest import PG_ENV, reset_postgres, worker_database
 from tests.factories import (
     TESTER,
     make_credit_note,
@@ -172,3 +177,124 @@ def test_a_read_since_a_day_gives_open_amounts_on_every_day_after_it(session: Se
     assert ledger.allocations.from_payment.tolist() == [True]
     with pytest.raises(ValueError, match="from 2026-01-01 to 2026-04-30"):
         ledger.open_on(date(2025, 12, 31))
+
+
+def test_a_read_with_history_reaches_back_for_installments_but_not_allocations(
+    session: Session,
+) -> None:
+    customer = make_customer(session, created_on=date(2023, 1, 1))
+    early = make_invoice(
+        session, customer=customer, amount="100.00", issued=date(2025, 10, 1), due=date(2025, 11, 1)
+    )
+    make_payment(session, customer=customer, amount="100.00", received=date(2025, 11, 20))
+    later = make_invoice(
+        session, customer=customer, amount="200.00", issued=date(2026, 2, 1), due=date(2026, 3, 3)
+    )
+    make_payment(session, customer=customer, amount="50.00", received=date(2026, 3, 20))
+
+    ledger = read_ledger(
+        session, as_of=date(2026, 4, 30), since=date(2026, 1, 1), history_since=date(2025, 1, 1)
+    )
+
+    # The invoice paid before `since` is there for its history (issued, due, settled) ...
+    assert ledger.installments.invoice_id.tolist() == [early.id, later.id]
+    assert ledger.installments.settled_day.tolist()[0] == date(2025, 11, 20)
+    assert ledger.reaches_back() == date(2025, 1, 1)
+    # ... while the money applied before `since` is not read: open amounts start at `since`
+    assert ledger.allocations.applied_day.tolist() == [to_day(date(2026, 3, 20))]
+    assert ledger.open_on(date(2026, 3, 20)).tolist() == [0, 15000]
+    with pytest.raises(ValueError, match="from 2026-01-01"):
+        ledger.open_on(date(2025, 12, 31))
+    # and cutting it to `since` gives what a read without the history gives
+    cut = cut_ledger(ledger, as_of=date(2026, 4, 30), since=date(2026, 1, 1))
+    assert cut.installments.invoice_id.tolist() == [later.id]
+    with pytest.raises(ValueError, match="needs a since on or after it"):
+        read_ledger(
+            session, as_of=date(2026, 4, 30), since=date(2026, 1, 1), history_since=date(2026, 2, 1)
+        )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def scratch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database of the test's own whose rows are really committed, so that a second
+    connection (the read's own) can see them."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'scratch.db'}")
+    else:
+        url = os.environ.get(PG_ENV)
+        if not url:
+            pytest.skip(f"PostgreSQL only when {PG_ENV} is set")
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        engine = make_engine(worker_database(url, f"{worker}_ledger"))
+        reset_postgres(engine)
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_a_read_through_its_own_connection_gives_the_same_columns(scratch: Engine) -> None:
+    with Session(scratch) as session:
+        rep = make_user(session, role=Role.SALES)
+        invoices = []
+        for n, owner in enumerate([rep, None, rep]):
+            customer = make_customer(
+                session,
+                owner=owner,
+                currency="USD" if n == 2 else "CNY",
+                created_on=date(2023, 1, 1),
+            )
+            for month in range(1, 13):
+                invoice = make_invoice(
+                    session,
+                    customer=customer,
+                    amount=f"{100 * month + n}.25",
+                    issued=date(2025, month, 3),
+                    due=date(2025, month, 28) + timedelta(days=30),
+                )
+                invoices.append(invoice.id)
+            make_payment(session, customer=customer, amount="3000.00", received=date(2025, 9, 1))
+            make_payment(session, customer=customer, amount="700.50", received=date(2026, 2, 1))
+        receivables.write_off_invoice(
+            session, actor=TESTER, invoice_id=invoices[11], on=date(2025, 12, 31), reason="坏账"
+        )
+        session.commit()
+        actor = Actor.for_user(rep)
+
+        for kwargs in [
+            {"as_of": date(2026, 3, 1)},
+            {"as_of": date(2026, 3, 1), "since": date(2025, 6, 1)},
+            {
+                "as_of": date(2026, 3, 1),
+                "since": date(2025, 10, 1),
+                "history_since": date(2024, 1, 1),
+            },
+            {"as_of": date(2025, 11, 30), "since": date(2025, 6, 1), "currency": "CNY"},
+            {
+                "as_of": date(2026, 3, 1),
+                "since": date(2025, 6, 1),
+                "customers": visible_customers(actor),
+            },
+        ]:
+            own = read_ledger(session, committed=True, **kwargs)  # type: ignore[arg-type]
+            shared = read_ledger(session, **kwargs)  # type: ignore[arg-type]
+            assert len(own.installments) > 0, kwargs
+            for part in ("installments", "allocations"):
+                mine, theirs = getattr(own, part), getattr(shared, part)
+                for name in mine.__slots__:
+                    a, b = getattr(mine, name), getattr(theirs, name)
+                    assert a.dtype == b.dtype, (kwargs, part, name)
+                    assert np.array_equal(a.astype(np.int64), b.astype(np.int64)), (
+                        kwargs,
+                        part,
+                        name,
+                    )
+
+        # The read's own connection sees only what is committed (why the caller must say so)
+        customer = make_customer(session, created_on=date(2023, 1, 1))
+        pending = make_invoice(session, customer=customer, issued=date(2026, 2, 1))
+        session.flush()
+        own = read_ledger(session, as_of=date(2026, 3, 1), committed=True)
+        shared = read_ledger(session, as_of=date(2026, 3, 1))
+        assert pending.id in shared.installments.invoice_id.tolist()
+        assert pending.id not in own.installments.invoice_id.tolist()
+        session.rollback()

@@ -198,10 +198,31 @@ def _nearest_day_of_month(days: Float64Array, day: Float64Array) -> Float64Array
     return best
 
 
-def _expanding_median(values: Float64Array, codes: Int64Array) -> Float64Array:
-    """Median of each group's values up to and including each row (rows sorted by group)."""
+def _expanding_median(
+    values: Float64Array, codes: Int64Array, at: Int64Array | None = None
+) -> Float64Array:
+    """Median of each group's values up to and including each row (rows sorted by group).
+
+    With ``at`` (rows), only those rows' medians are wanted (the others are NaN): when their
+    histories together are short enough, each is taken from its own prefix, all at once (one
+    sort of the prefixes' values by prefix), instead of a running median over every row."""
     if not len(values):
         return np.zeros(0)
+    if at is not None:
+        starts = _group_starts(codes)
+        wanted = np.unique(np.asarray(at, dtype=np.int64))
+        first = starts[wanted]
+        lengths = wanted - first + 1
+        if int(lengths.sum()) <= 2 * len(values):
+            offsets = np.cumsum(lengths) - lengths
+            prefix = np.repeat(np.arange(len(wanted)), lengths)
+            picked = values[np.arange(int(lengths.sum())) - offsets[prefix] + first[prefix]]
+            ordered = picked[np.lexsort((picked, prefix))]
+            lower = ordered[offsets + (lengths - 1) // 2]
+            upper = ordered[offsets + lengths // 2]
+            medians = np.full(len(values), np.nan)
+            medians[wanted] = (lower + upper) / 2.0
+            return medians
     series = pd.Series(values)
     medians = series.groupby(codes, sort=False).expanding().median()
     medians = medians.reset_index(level=0, drop=True).sort_index()
@@ -276,9 +297,9 @@ def build_features(invoices: pd.DataFrame, *, rows: npt.ArrayLike | None = None)
     has_back = count > RECENT_PAYMENTS
     recent_sum = cum_late - np.where(has_back, cum_late[np.maximum(back, 0)], 0.0)
     recent = recent_sum / np.minimum(count, RECENT_PAYMENTS)
-    median = _expanding_median(p_late, p_codes)
-
     index, found = _last_before(key(p_codes, p_days), p_codes, query_keys, q_codes)
+    median = _expanding_median(p_late, p_codes, at=index[found] if rows is not None else None)
+
     history_count = np.where(found, count[index] if len(count) else 0.0, 0.0)
     out["history_count"] = history_count
     out["history_mean_days_late"] = _gather(mean, index, found)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from flywheel.analytics.credit_limits import LimitPolicy, needs_review, recommended_limits
@@ -18,6 +18,7 @@ from flywheel.auth import permissions
 from flywheel.auth.actor import Actor
 from flywheel.auth.permissions import Permission
 from flywheel.collections import holds
+from flywheel.db import bulk_insert, bulk_update
 from flywheel.errors import Conflict, CreditHold, NotFound, ValidationFailed
 from flywheel.kit.money import CENT, from_float
 from flywheel.models.base import utcnow
@@ -30,6 +31,14 @@ from flywheel.receivables.ledger_columns import LedgerColumns
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 HOLD_GRADES = frozenset({"E"})
+_PROPOSAL_COLUMNS = (
+    "proposed_on",
+    "grade",
+    "current_limit",
+    "recommended_limit",
+    "monthly_invoiced",
+    "terms_days",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,40 +91,28 @@ def propose(
         ).all()
     )
     review = needs_review(recommended, current, policy)
-    new_rows: list[dict[str, Any]] = []
-    refreshed: list[dict[str, Any]] = []
+    now = utcnow()
+    new_rows: list[tuple[Any, ...]] = []
+    refreshed: list[tuple[Any, ...]] = []
     for row in np.flatnonzero(review).tolist():
         customer_id = ids[row]
-        values = {
-            "proposed_on": as_of,
-            "grade": grades[row],
-            "current_limit": None if np.isnan(current[row]) else from_float(current[row]),
-            "recommended_limit": from_float(recommended[row]),
-            "monthly_invoiced": from_float(monthly[row]),
-            "terms_days": round(float(terms_days[row])),
-        }
-        if customer_id in pending:
-            refreshed.append({"review_id": pending[customer_id], **values})
-        else:
-            new_rows.append(
-                {
-                    "customer_id": customer_id,
-                    "currency": currency.get(customer_id, "CNY"),
-                    "status": PENDING,
-                    **values,
-                }
-            )
-    table = cast(Table, CreditLimitReview.__table__)
-    for start in range(0, len(new_rows), 5000):
-        session.execute(insert(table), new_rows[start : start + 5000])
-    if refreshed:
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("review_id"))
-            .values({k: bindparam(k) for k in refreshed[0] if k != "review_id"}),
-            refreshed,
-            execution_options={"synchronize_session": False},
+        values = (
+            as_of,
+            grades[row],
+            None if np.isnan(current[row]) else from_float(current[row]),
+            from_float(recommended[row]),
+            from_float(monthly[row]),
+            round(float(terms_days[row])),
         )
+        if customer_id in pending:
+            refreshed.append((pending[customer_id], *values))
+        else:
+            new_rows.append((customer_id, currency.get(customer_id, "CNY"), PENDING, now, *values))
+    # Plain executemany / COPY: tens of thousands of proposals a day on a big book.
+    table = cast(Table, CreditLimitReview.__table__)
+    new_columns = ("customer_id", "currency", "status", "created_at", *_PROPOSAL_COLUMNS)
+    bulk_insert(session, table, new_columns, new_rows)
+    bulk_update(session, table, "id", _PROPOSAL_COLUMNS, refreshed)
     return ProposalRun(proposed=len(new_rows), updated=len(refreshed))
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from flywheel.config import get_settings
+from flywheel.db import bulk_insert
 from flywheel.errors import NotEnoughData
 from flywheel.kit.money import CENT, from_float
 from flywheel.models.credit import CashForecast, PaymentPrediction
@@ -32,6 +33,15 @@ MODEL_FILE = "payment_model.pkl"
 HISTORY_YEARS = 3
 BACKTEST_DAYS = 180  # the backtest tests on the installments issued in the last 180 days
 WEEKS = 13
+_PREDICTION_COLUMNS = (
+    "installment_id",
+    "customer_id",
+    "as_of",
+    "predicted_on",
+    "days_late",
+    "p_late",
+    "p_very_late",
+)
 BAND = (0.10, 0.90)  # the band: the 10th and 90th percentiles of the model's errors
 
 
@@ -78,8 +88,8 @@ def load_history(session: Session, *, as_of: date, ledger: LedgerColumns | None 
     since = as_of - timedelta(days=history_days())
     if ledger is None:
         ledger = read_ledger(session, as_of=as_of, since=since)
-    elif ledger.since is None or ledger.since > since or ledger.as_of < as_of:
-        raise ValueError(f"the ledger read from {ledger.since} does not reach back to {since}")
+    elif (reach := ledger.reaches_back()) is None or reach > since or ledger.as_of < as_of:
+        raise ValueError(f"the ledger read from {reach} does not reach back to {since}")
     inst = ledger.installments
     keep = (inst.issue_day >= to_day(since)) & (inst.issue_day <= to_day(as_of))
     settled = inst.settled_day[keep]
@@ -106,17 +116,28 @@ def load_history(session: Session, *, as_of: date, ledger: LedgerColumns | None 
 
 
 def _currencies(session: Session, installment_ids: np.ndarray[Any, Any]) -> list[str]:
-    """The invoice currency of each of these (open) installments, in their order."""
-    found: dict[int, str] = {}
+    """The invoice currency of each of these (open) installments, in their order: one read of
+    every unsettled installment's currency (a few hundred thousand short rows at most), then
+    any other asked for by id."""
+    rows = session.execute(
+        select(Installment.id, Invoice.currency)
+        .join(Invoice, Invoice.id == Installment.invoice_id)
+        .where(Installment.settled_on.is_(None))
+    ).tuples()
+    found: dict[int, str] = dict(rows.all())
     ids = installment_ids.tolist()
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        rows = session.execute(
-            select(Installment.id, Invoice.currency)
-            .join(Invoice, Invoice.id == Installment.invoice_id)
-            .where(Installment.id.in_(chunk))
-        ).all()
-        found.update((int(i), str(c)) for i, c in rows)
+    missing = [i for i in ids if i not in found]
+    for start in range(0, len(missing), 5000):
+        chunk = missing[start : start + 5000]
+        found.update(
+            session.execute(
+                select(Installment.id, Invoice.currency)
+                .join(Invoice, Invoice.id == Installment.invoice_id)
+                .where(Installment.id.in_(chunk))
+            )
+            .tuples()
+            .all()
+        )
     return [found[i] for i in ids]
 
 
@@ -195,15 +216,21 @@ def load_model(model_dir: Path) -> tuple[Any, dict[str, Any]] | None:
 
 
 def predict(
-    session: Session, *, as_of: date, model_dir: Path, ledger: LedgerColumns | None = None
+    session: Session,
+    *,
+    as_of: date,
+    model_dir: Path,
+    ledger: LedgerColumns | None = None,
+    loaded: tuple[Any, dict[str, Any]] | None = None,
 ) -> PredictResult | None:
     """Predict every open installment's payment day and write the 13-week cash forecast of
     ``as_of``; None (and nothing written) when no model has been trained. ``ledger``: a
     columnar read complete from ``history_days()`` before ``as_of``, when the caller has one
-    (the daily cycle shares its read with the credit scores)."""
+    (the daily cycle shares its read with the credit scores); ``loaded``: the model when the
+    caller has loaded it already (``load_model``)."""
     from flywheel.analytics.payment_model import build_features
 
-    kept = load_model(model_dir)
+    kept = loaded if loaded is not None else load_model(model_dir)
     if kept is None:
         return None
     model, _metrics = kept
@@ -232,26 +259,23 @@ def predict(
     customers = history["customer"].to_numpy()[open_rows].tolist()
     predicted_days = predicted.astype(object).tolist()
     late = days_late.tolist()
-    p1, p2 = p_late.tolist(), p_very_late.tolist()
-    table = cast(Table, PaymentPrediction.__table__)
-    statement = insert(table).values(as_of=as_of)
-    batch: list[dict[str, Any]] = []
-    for i, installment_id in enumerate(ids):
-        batch.append(
-            {
-                "installment_id": installment_id,
-                "customer_id": customers[i],
-                "predicted_on": predicted_days[i],
-                "days_late": late[i],
-                "p_late": round(p1[i], 4),
-                "p_very_late": round(p2[i], 4),
-            }
-        )
-        if len(batch) >= 5000:
-            session.execute(statement, batch)
-            batch = []
-    if batch:
-        session.execute(statement, batch)
+    bulk_insert(
+        session,
+        cast(Table, PaymentPrediction.__table__),
+        _PREDICTION_COLUMNS,
+        list(
+            zip(
+                ids,
+                customers,
+                [as_of] * len(ids),
+                predicted_days,
+                late,
+                np.round(p_late, 4).tolist(),
+                np.round(p_very_late, 4).tolist(),
+                strict=True,
+            )
+        ),
+    )
 
     amounts = history["open_amount"].to_numpy()[open_rows]
     currencies = history["currency"].to_numpy()[open_rows]

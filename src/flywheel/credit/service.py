@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import ScalarSelect, Select, Table, delete, insert, select
+from sqlalchemy import ScalarSelect, Select, Table, delete, select
 from sqlalchemy.orm import Session
 
 from flywheel.analytics.credit_expert import (
@@ -30,6 +30,7 @@ from flywheel.audit import service as audit
 from flywheel.auth.actor import Actor
 from flywheel.collections import disputes, promises
 from flywheel.credit import limits, trained
+from flywheel.db import bulk_insert
 from flywheel.errors import ValidationFailed
 from flywheel.models.base import utcnow
 from flywheel.models.credit import CreditLimit, CreditScore
@@ -42,7 +43,7 @@ from flywheel.receivables.ledger_columns import EPOCH, LedgerColumns, read_ledge
 HISTORY_DAYS = 365
 EXPERT = "expert"
 TRAINED = "trained"
-_WRITE_CHUNK = 5000
+_SCORE_COLUMNS = ("customer_id", "as_of", "score", "grade", "model", "factors", "computed_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,26 +202,25 @@ def score_all(
     rounded = np.round(values, 4).astype(object)
     rounded[np.isnan(values)] = None
     ordered_values = rounded.tolist()
-    # The day, the model and the time are the same for every row: bound once per statement,
-    # not converted again for each of 100,000 rows.
-    statement = insert(cast(Table, CreditScore.__table__)).values(
-        as_of=as_of, model=model_name, computed_at=utcnow()
-    )
-    rows: list[dict[str, Any]] = []
+    computed_at = utcnow()
+    rows: list[tuple[Any, ...]] = []
     changes: list[dict[str, Any]] = []
     for row, customer_id in enumerate(customers.id.tolist()):
         rows.append(
-            {
-                "customer_id": customer_id,
-                "score": scores[row],
-                "grade": grades[row],
-                "factors": [
+            (
+                customer_id,
+                as_of,
+                scores[row],
+                grades[row],
+                model_name,
+                [
                     [f, v, p]
                     for f, v, p in zip(
                         ordered_names[row], ordered_values[row], ordered_points[row], strict=True
                     )
                 ],
-            }
+                computed_at,
+            )
         )
         before = previous.get(customer_id)
         if before is not None and before[0] != grades[row]:
@@ -238,11 +238,9 @@ def score_all(
                     },
                 }
             )
-        if len(rows) >= _WRITE_CHUNK:
-            session.execute(statement, rows)
-            rows = []
-    if rows:
-        session.execute(statement, rows)
+    # One executemany (COPY on PostgreSQL) without SQLAlchemy's per-row parameter handling,
+    # which cost several times the database's own work for 100,000 rows.
+    bulk_insert(session, cast(Table, CreditScore.__table__), _SCORE_COLUMNS, rows)
     audit.record_many(session, actor or Actor.system("flywheel run"), changes)
     proposals = limits.propose(session, ledger, grades, as_of=as_of)
     session.flush()

@@ -4,7 +4,11 @@ that settled them and the customers' attributes, for figures as of a date.
 Analytics (aging, DSO/CEI, credit scores, payment-date models) start here instead of loading
 ORM objects. One SQL statement per table selects only the needed columns as integers (days
 since 1970-01-01, cents), so the database driver hands back plain ints and numpy takes them
-in one step; nothing creates a Python object per row beyond the driver's tuple.
+in one step; nothing creates a Python object per row beyond the driver's tuple. On
+PostgreSQL the rows come through a binary COPY parsed by numpy, not even a tuple per row.
+A caller whose transaction has written nothing yet (the daily cycle) may ask for a
+``committed`` read: it goes through the ADBC drivers into Arrow columns
+(``column_reader``), about twice as fast again.
 
 What a read holds (``read_ledger``):
 
@@ -30,7 +34,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -57,12 +62,14 @@ from flywheel.models.customers import Customer
 from flywheel.models.enums import InvoiceStatus
 from flywheel.models.receivables import Allocation, Installment, Invoice
 from flywheel.models.users import User
+from flywheel.receivables import column_reader
 
 IntArray = npt.NDArray[np.int64]
 DayArray = npt.NDArray[np.datetime64]
 BoolArray = npt.NDArray[np.bool_]
 ObjectArray = npt.NDArray[np.object_]
 AnySelect = Select[*tuple[Any, ...]]
+Fetch = Callable[[AnySelect, int], IntArray]  # (statement, width) → its rows of ints
 
 EPOCH = date(1970, 1, 1)
 _NO_DAY = 2_147_483_647  # a NULL date in the integer columns; becomes NaT
@@ -148,6 +155,13 @@ class LedgerColumns:
     installments: InstallmentColumns
     allocations: AllocationColumns
     timings: dict[str, float] = field(default_factory=dict)
+    # Installments reach back to here (every one due or settled on or after it) when a read
+    # asked for more history than ``since`` (``read_ledger(history_since=…)``); else ``since``.
+    history_since: date | None = None
+
+    def reaches_back(self) -> date | None:
+        """The first day the installments are complete from (their payment history)."""
+        return self.history_since if self.history_since is not None else self.since
 
     def sizes(self) -> dict[str, int]:
         """Rows read, per table."""
@@ -231,10 +245,72 @@ def _rows(session: Session, statement: AnySelect) -> list[tuple[Any, ...]]:
 
 
 def _ints(session: Session, statement: AnySelect, width: int) -> IntArray:
-    """Run ``statement`` (integer columns only) and return its rows as an (n, width) array."""
+    """Run ``statement`` (integer columns only, never NULL) and return its rows as an
+    (n, width) array. PostgreSQL sends them through a binary COPY on the session's own
+    connection (so the read sees the transaction's own changes), parsed by numpy: no Python
+    object per value. Other databases go through the driver's tuples."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _copy_ints(session, statement, width)
     rows = _rows(session, statement)
     flat = itertools.chain.from_iterable(rows)
     return np.fromiter(flat, dtype=np.int64, count=len(rows) * width).reshape(len(rows), width)
+
+
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_COPY_PIECE = 1 << 24  # bytes parsed at a time, so the raw stream is never held whole
+
+
+def _copy_ints(session: Session, statement: AnySelect, width: int) -> IntArray:
+    """PostgreSQL: ``COPY (statement) TO STDOUT (FORMAT BINARY)`` with every column cast to
+    bigint. Each row is then a field count (int16) and, per field, a length (int32, always 8)
+    and the value (int64), all big-endian: a fixed-size record numpy reads in one step."""
+    inner = statement.subquery()
+    wide = select(*(cast(column, BigInteger) for column in inner.c))
+    compiled = wide.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+    )
+    fields: list[tuple[str, str]] = [("count", ">i2")]
+    for i in range(width):
+        fields += [(f"size{i}", ">i4"), (f"value{i}", ">i8")]
+    record = np.dtype(fields)
+    parts: list[IntArray] = []
+    pending = bytearray()
+    started = False
+
+    def take(final: bool) -> None:
+        whole = len(pending) // record.itemsize * record.itemsize
+        if final and bytes(pending[whole:]) != b"\xff\xff":
+            raise RuntimeError("the COPY stream from PostgreSQL did not end as expected")
+        if not whole:
+            return
+        rows = np.frombuffer(pending, dtype=record, count=whole // record.itemsize)
+        sizes_ok = all(bool((rows[f"size{i}"] == 8).all()) for i in range(width))
+        if not (rows["count"] == width).all() or not sizes_ok:
+            raise RuntimeError("a column of a binary COPY was not a bigint or was NULL")
+        parts.append(np.stack([rows[f"value{i}"] for i in range(width)], axis=1).astype(np.int64))
+        del rows
+        del pending[:whole]
+
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT BINARY)") as copy,
+    ):
+        for block in copy:
+            pending.extend(block)
+            if not started and len(pending) >= 19:
+                if bytes(pending[:11]) != _COPY_SIGNATURE:
+                    raise RuntimeError("PostgreSQL sent a COPY stream that is not binary")
+                extension = int.from_bytes(pending[15:19], "big")
+                del pending[: 19 + extension]
+                started = True
+            if started and len(pending) >= _COPY_PIECE:
+                take(final=False)
+    take(final=True)
+    if not parts:
+        return np.empty((0, width), dtype=np.int64)
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
 def _days(values: IntArray) -> DayArray:
@@ -373,14 +449,14 @@ class _Invoices:
 
 
 def _read_invoices(
-    session: Session, dialect: str, currency: str | None, from_id: int, scope: Select[int] | None
+    ints: Fetch, dialect: str, currency: str | None, from_id: int, scope: Select[int] | None
 ) -> _Invoices:
     inv = Invoice.__table__.c
     wanted = cast(inv.currency == currency, Integer) if currency is not None else literal(1)
     statement = select(inv.id, _day_sql(inv.issue_date, dialect), wanted).where(inv.id >= from_id)
     if scope is not None:
         statement = statement.where(inv.customer_id.in_(scope))
-    rows = _ints(session, statement, 3)
+    rows = ints(statement, 3)
     rows = rows[np.argsort(rows[:, 0], kind="stable")]
     return _Invoices(id=rows[:, 0], issue_day=rows[:, 1], wanted=rows[:, 2].astype(bool))
 
@@ -437,6 +513,8 @@ def read_ledger(
     since: date | None = None,
     currency: str | None = None,
     customers: ColumnElement[bool] | None = None,
+    history_since: date | None = None,
+    committed: bool = False,
 ) -> LedgerColumns:
     """Read the columns of the customers ``customers`` keeps (a WHERE clause on ``Customer``,
     e.g. ``visible_customers(actor)``), in ``currency`` (None: every currency), as of
@@ -445,9 +523,84 @@ def read_ledger(
     Without ``since`` (what is open on one day: a small part of the ledger) each candidate
     installment looks its invoice up; with it (most of the ledger) the invoices are read in
     one scan of their own and joined in memory.
+
+    ``history_since`` (before ``since``): the installments reach further back, to every one
+    due or settled from that day (their payment history: issue, due and settled days), while
+    the allocations, and so the open amounts on past days, still start at ``since``.
+
+    ``committed``: the caller's transaction has changed nothing the read must see, so on
+    SQLite the rows may come through a connection of the read's own (``_own_reader``).
     """
     if since is not None and since > as_of:
         raise ValueError(f"since ({since}) is after as_of ({as_of})")
+    if history_since is not None and (since is None or history_since > since):
+        raise ValueError(f"history_since ({history_since}) needs a since on or after it")
+    with _own_reader(session) if committed else _session_reader(session) as ints:
+        return _read_ledger(
+            session,
+            ints,
+            as_of=as_of,
+            since=since,
+            currency=currency,
+            customers=customers,
+            history_since=history_since,
+        )
+
+
+def import_readers() -> None:
+    """Import what a ``committed`` read uses, before other threads start importing (two
+    threads importing the same modules at once can see them half initialised)."""
+    import adbc_driver_postgresql.dbapi  # type: ignore[import-untyped]  # noqa: F401
+    import pyarrow  # type: ignore[import-untyped]  # noqa: F401
+
+
+@contextmanager
+def _session_reader(session: Session) -> Iterator[Fetch]:
+    yield lambda statement, width: _ints(session, statement, width)
+
+
+@contextmanager
+def _own_reader(session: Session) -> Iterator[Fetch]:
+    """Integer rows through a connection of their own, the ADBC driver's
+    (``column_reader``): Arrow columns, no Python object per value. On the 100,000-customer
+    demo the three-year read takes about half the time of the session's own. It sees only
+    what is committed. An in-memory SQLite database has no other connection: there the
+    session's own is used."""
+    bind = session.get_bind()
+    url = bind.engine.url
+    opened: AbstractContextManager[Any]
+    if bind.dialect.name == "postgresql":
+        uri = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        opened = column_reader.postgresql_reader(uri)
+    elif bind.dialect.name == "sqlite" and _is_file(url.database):
+        opened = column_reader.sqlite_reader(str(url.database))
+    else:
+        with _session_reader(session) as ints:
+            yield ints
+        return
+    with opened as reader:
+
+        def ints(statement: AnySelect, width: int) -> IntArray:
+            sql = statement.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True})
+            return reader.ints(str(sql), width)
+
+        yield ints
+
+
+def _is_file(database: str | None) -> bool:
+    return bool(database) and database != ":memory:" and not str(database).startswith("file:")
+
+
+def _read_ledger(
+    session: Session,
+    ints: Fetch,
+    *,
+    as_of: date,
+    since: date | None,
+    currency: str | None,
+    customers: ColumnElement[bool] | None,
+    history_since: date | None,
+) -> LedgerColumns:
     dialect = session.get_bind().dialect.name
     where = customers if customers is not None else true()
     scope = visible_customer_ids(where)
@@ -460,26 +613,27 @@ def read_ledger(
     clock = time.perf_counter()
     inst = Installment.__table__.c
     first = since if since is not None else as_of + timedelta(days=1)
-    candidates = [inst.settled_on.is_(None), inst.settled_on >= first]
+    reach = history_since if history_since is not None else first
+    candidates = [inst.settled_on.is_(None), inst.settled_on >= reach]
     last_day = int((to_day(as_of) - np.datetime64(EPOCH, "D")).astype(np.int64))
     invoices: _Invoices | None = None
     if since is None:
         statement = _installment_select(dialect, scope, (as_of, currency))
-        rows = _ints(session, statement.where(or_(*candidates)), _INSTALLMENT_WIDTH)
+        rows = ints(statement.where(or_(*candidates)), _INSTALLMENT_WIDTH)
     else:
-        candidates.append(inst.due_date >= since)
+        candidates.append(inst.due_date >= reach)
         statement = _installment_select(dialect, scope)
-        rows = _ints(session, statement.where(or_(*candidates)), _INSTALLMENT_WIDTH)
+        rows = ints(statement.where(or_(*candidates)), _INSTALLMENT_WIDTH)
         invoice_clock = time.perf_counter()
         from_id = int(rows[:, 1].min()) if rows.size else 0
-        invoices = _read_invoices(session, dialect, currency, from_id, scope)
+        invoices = _read_invoices(ints, dialect, currency, from_id, scope)
         rows = _with_issue_day(rows, invoices, last_day)
         timings["invoices"] = time.perf_counter() - invoice_clock
     timings["installments"] = time.perf_counter() - clock - timings.get("invoices", 0.0)
 
     clock = time.perf_counter()
     alloc_rows = _read_allocations(
-        session, dialect, first, scope, invoice=(as_of, currency) if since is None else None
+        ints, dialect, first, scope, invoice=(as_of, currency) if since is None else None
     )
     if invoices is not None:
         # Only money on invoices of the currency that exist on as_of (the joined read of
@@ -493,7 +647,7 @@ def read_ledger(
     missing = np.unique(alloc_rows[~_among(alloc_rows[:, 0], rows[:, 0]), 0])
     if missing.size:
         extra = [
-            _ints(session, statement.where(inst.id.in_(chunk.tolist())), _INSTALLMENT_WIDTH)
+            ints(statement.where(inst.id.in_(chunk.tolist())), _INSTALLMENT_WIDTH)
             for chunk in np.array_split(missing, max(1, -(-missing.size // _CHUNK)))
         ]
         more = np.concatenate(extra)
@@ -538,6 +692,7 @@ def read_ledger(
         installments=installments,
         allocations=allocations,
         timings=timings,
+        history_since=history_since,
     )
 
 
@@ -560,7 +715,7 @@ def _with_issue_day(rows: IntArray, invoices: _Invoices, last_day: int) -> IntAr
 
 
 def _read_allocations(
-    session: Session,
+    ints: Fetch,
     dialect: str,
     first: date,
     scope: Select[int] | None,
@@ -584,7 +739,7 @@ def _read_allocations(
     )
     if scope is not None:
         statement = statement.where(a.customer_id.in_(scope))
-    return _ints(session, statement, 5)
+    return ints(statement, 5)
 
 
 def currencies_in_use(session: Session) -> list[str]:
@@ -625,6 +780,7 @@ __all__ = [
     "customer_names",
     "cut_ledger",
     "days_between",
+    "import_readers",
     "read_customers",
     "read_ledger",
 ]
