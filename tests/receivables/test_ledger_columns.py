@@ -16,6 +16,7 @@ from flywheel.auth.actor import Actor
 from flywheel.auth.scope import visible_customers
 from flywheel.db import make_engine, upgrade_database
 from flywheel.models.enums import Role
+from flywheel.models.receivables import Invoice
 from flywheel.receivables import service as receivables
 from flywheel.receivables.ledger_columns import cut_ledger, read_ledger, to_day
 from tests.conftest import PG_ENV, reset_postgres, worker_database
@@ -151,8 +152,10 @@ def test_a_sales_rep_reads_only_his_book_and_one_currency_is_read_at_a_time(
     assert cny.customers.id[row] == mine.id
 
 
-def test_a_read_since_a_day_gives_open_amounts_on_every_day_after_it(session: Session) -> None:
-    customer = make_customer(session)
+def paid_before_and_partly_after(session: Session) -> tuple[Invoice, Invoice]:
+    """100.00 issued Oct 1 2025 and paid in full Nov 20; 200.00 issued Feb 1 2026, due Mar 3,
+    of which 50.00 was paid Mar 20."""
+    customer = make_customer(session, created_on=date(2023, 1, 1))
     early = make_invoice(
         session, customer=customer, amount="100.00", issued=date(2025, 10, 1), due=date(2025, 11, 1)
     )
@@ -161,6 +164,11 @@ def test_a_read_since_a_day_gives_open_amounts_on_every_day_after_it(session: Se
         session, customer=customer, amount="200.00", issued=date(2026, 2, 1), due=date(2026, 3, 3)
     )
     make_payment(session, customer=customer, amount="50.00", received=date(2026, 3, 20))
+    return early, later
+
+
+def test_a_read_since_a_day_gives_open_amounts_on_every_day_after_it(session: Session) -> None:
+    early, later = paid_before_and_partly_after(session)
 
     ledger = read_ledger(session, as_of=date(2026, 4, 30), since=date(2026, 1, 1))
 
@@ -182,15 +190,7 @@ def test_a_read_since_a_day_gives_open_amounts_on_every_day_after_it(session: Se
 def test_a_read_with_history_reaches_back_for_installments_but_not_allocations(
     session: Session,
 ) -> None:
-    customer = make_customer(session, created_on=date(2023, 1, 1))
-    early = make_invoice(
-        session, customer=customer, amount="100.00", issued=date(2025, 10, 1), due=date(2025, 11, 1)
-    )
-    make_payment(session, customer=customer, amount="100.00", received=date(2025, 11, 20))
-    later = make_invoice(
-        session, customer=customer, amount="200.00", issued=date(2026, 2, 1), due=date(2026, 3, 3)
-    )
-    make_payment(session, customer=customer, amount="50.00", received=date(2026, 3, 20))
+    early, later = paid_before_and_partly_after(session)
 
     ledger = read_ledger(
         session, as_of=date(2026, 4, 30), since=date(2026, 1, 1), history_since=date(2025, 1, 1)
