@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -30,11 +32,17 @@ from flywheel.web.views import page_routers
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    serving: bool = False,
+) -> FastAPI:
     """Build the app; uvicorn calls it with no arguments (``factory=True``).
 
     ``engine`` lets tests and embedding code hand in a database; otherwise one is made from
-    ``settings`` and disposed of at shutdown.
+    ``settings`` and disposed of at shutdown. ``serving``: the app has a server process to
+    itself (``served_app``), tuned at startup as ``_tune_server_process`` says.
     """
     settings = settings or get_settings()
     configure_logging()
@@ -44,6 +52,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if serving:
+            _tune_server_process(settings)
         yield
         if owned_engine is not None:
             owned_engine.dispose()
@@ -81,3 +91,23 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             extra={"missing": missing},
         )
     return app
+
+
+def served_app() -> FastAPI:
+    """The app of a ``flywheel serve`` process (uvicorn's factory)."""
+    return create_app(serving=True)
+
+
+def _tune_server_process(settings: Settings) -> None:
+    """Run once in each server process, after the app is built.
+
+    - Everything loaded so far (modules, routes, templates: some 400,000 objects) lives as
+      long as the process. Frozen, the garbage collector stops walking it, and a full
+      collection no longer stalls every request in flight for about 0.2 s.
+    - The page and API handlers are plain functions run in threads. With dozens of them
+      competing for the interpreter, every request in flight slows down together and the
+      slowest wait longest; ``web_threads`` of them at a time answer in arrival order.
+    """
+    gc.collect()
+    gc.freeze()
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads

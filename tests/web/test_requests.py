@@ -90,6 +90,7 @@ def test_access_log_line_is_json_with_request_id(
         "logger",
         "msg",
         "request_id",
+        "pid",
         "method",
         "path",
         "status",

@@ -97,3 +97,92 @@ def wait_for_health(server: subprocess.Popen[bytes], url: str) -> httpx.Response
             pass
         assert time.monotonic() < deadline, f"no healthy answer from {url} in {STARTUP_LIMIT_S} s"
         time.sleep(0.2)
+
+
+def initialised(tmp_path: Path) -> dict[str, str]:
+    env = flywheel_env(tmp_path / "flywheel.db")
+    init = subprocess.run(
+        [sys.executable, "-m", "flywheel", "init"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert init.returncode == 0, init.stderr
+    return env
+
+
+def test_two_workers_share_the_connections_and_stop_together(tmp_path: Path) -> None:
+    """Each worker listens on a socket of its own (SO_REUSEPORT): connections opened at once
+    land on both workers, and SIGTERM to the server ends every worker."""
+    env = initialised(tmp_path)
+    port = free_port()
+    with (tmp_path / "out.log").open("w+") as out, (tmp_path / "err.log").open("w+") as err:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "flywheel", "serve", "--port", str(port), "--workers", "2"],
+            stdout=out,
+            stderr=err,
+            env=env,
+        )
+        try:
+            wait_for_health(server, f"http://127.0.0.1:{port}/healthz")
+            # Both workers must be listening before the burst (the second may start later).
+            deadline = time.monotonic() + STARTUP_LIMIT_S
+            while len(started_workers(tmp_path / "err.log")) < 2:
+                assert time.monotonic() < deadline, "the second worker did not start"
+                time.sleep(0.2)
+            clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(24)]
+            try:
+                for client in clients:
+                    assert client.get("/healthz").status_code == 200
+            finally:
+                for client in clients:
+                    client.close()
+            workers = started_workers(tmp_path / "err.log")
+            server.terminate()
+            assert server.wait(timeout=40) == 0
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+        entries = log_entries(tmp_path / "err.log")
+
+    answered_by = {e["pid"] for e in entries if e["logger"] == "flywheel.web.access"}
+    # 24 connections hashed over two sockets all land on one with odds of 2 in 16 million.
+    assert answered_by == workers, (answered_by, workers)
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists(), f"worker {pid} outlived the server"
+
+
+def test_two_workers_refuse_a_port_in_use(tmp_path: Path) -> None:
+    env = initialised(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "flywheel", "serve", "--port", str(port), "--workers", "2"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+
+    assert proc.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr
+    assert "Address already in use" in proc.stderr
+
+
+def log_entries(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def started_workers(path: Path) -> set[object]:
+    """The pids of the workers that finished starting, from uvicorn's own log line."""
+    return {
+        e["pid"]
+        for e in log_entries(path)
+        if e["logger"] == "uvicorn.error" and e["msg"] == "Application startup complete."
+    }

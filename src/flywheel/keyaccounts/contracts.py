@@ -4,13 +4,13 @@ survey to the account's decision makers through the feedback module, or a task f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from flywheel.audit import service as audit
@@ -615,27 +615,30 @@ def summary_for_360(session: Session, customer_id: int, *, as_of: date) -> dict[
     """The account's contracts for the 360 key-account panel: the live ones with their renewal
     (date and days away), the next open milestones and the open key-account tasks; None when
     the account has no contract and no open task."""
-    live = list(
-        session.scalars(
-            select(Contract)
-            .where(Contract.customer_id == customer_id, Contract.status.in_(LIVE))
-            .order_by(renewal_day(), Contract.id)
-        )
-    )
     total = int(
         session.scalar(select(func.count()).where(Contract.customer_id == customer_id)) or 0
     )
-    next_milestones = session.execute(
-        select(ContractMilestone, Contract.number)
-        .join(Contract, Contract.id == ContractMilestone.contract_id)
-        .where(
-            ContractMilestone.customer_id == customer_id,
-            ContractMilestone.done_on.is_(None),
-            Contract.status.in_(LIVE),
+    live: list[Contract] = []
+    next_milestones: Sequence[Row[ContractMilestone, str]] = ()
+    if total:  # most accounts have no contract: nothing more to read for them
+        live = list(
+            session.scalars(
+                select(Contract)
+                .where(Contract.customer_id == customer_id, Contract.status.in_(LIVE))
+                .order_by(renewal_day(), Contract.id)
+            )
         )
-        .order_by(ContractMilestone.due_on, ContractMilestone.id)
-        .limit(5)
-    ).all()
+        next_milestones = session.execute(
+            select(ContractMilestone, Contract.number)
+            .join(Contract, Contract.id == ContractMilestone.contract_id)
+            .where(
+                ContractMilestone.customer_id == customer_id,
+                ContractMilestone.done_on.is_(None),
+                Contract.status.in_(LIVE),
+            )
+            .order_by(ContractMilestone.due_on, ContractMilestone.id)
+            .limit(5)
+        ).all()
     open_tasks = list(
         session.scalars(
             select(AccountTask)

@@ -4,11 +4,12 @@ its 360 panel. Reads only; every query is scoped by the actor and aggregates in 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Integer, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Date, Integer, Row, and_, case, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -259,35 +260,39 @@ def referral_summary(
     referrals brought (up to ``as_of``; default: every order recorded), the last few, and who
     referred the account itself. The caller has already checked the account is visible."""
     settings = settings or get_settings()
-    made, won = session.execute(
+    made, won, still_open = session.execute(
         select(
             func.count(Referral.id),
             func.sum(case((Referral.status == ReferralStatus.WON.value, 1), else_=0)),
+            func.sum(case((Referral.status.in_([s.value for s in OPEN_STATUSES]), 1), else_=0)),
         ).where(Referral.customer_id == customer_id)
     ).one()
-    revenue = revenue_attributed(
-        session,
-        SYSTEM,
-        end=as_of or date(2999, 12, 31),
-        attribution_days=settings.referral_attribution_days,
-        customer_id=customer_id,
-    )
-    rows = session.execute(
-        select(Referral, Referred)
-        .outerjoin(Referred, Referred.id == Referral.referred_customer_id)
-        .where(Referral.customer_id == customer_id)
-        .order_by(Referral.referred_on.desc(), Referral.id.desc())
-        .limit(last)
-    ).all()
     referred_by = session.execute(
         select(Referral.id, Customer.code, Customer.name)
         .join(Customer, Customer.id == Referral.customer_id)
         .where(Referral.referred_customer_id == customer_id)
     ).first()
+    revenue: dict[str, Decimal] = {}
+    rows: Sequence[Row[Referral, Customer]] = ()
+    if made:  # most accounts never referred anyone: nothing more to read for them
+        revenue = revenue_attributed(
+            session,
+            SYSTEM,
+            end=as_of or date(2999, 12, 31),
+            attribution_days=settings.referral_attribution_days,
+            customer_id=customer_id,
+        )
+        rows = session.execute(
+            select(Referral, Referred)
+            .outerjoin(Referred, Referred.id == Referral.referred_customer_id)
+            .where(Referral.customer_id == customer_id)
+            .order_by(Referral.referred_on.desc(), Referral.id.desc())
+            .limit(last)
+        ).all()
     return {
         "made": int(made or 0),
         "won": int(won or 0),
-        "open": _count_open(session, customer_id),
+        "open": int(still_open or 0),
         "revenue_attributed": {c: f"{a:.2f}" for c, a in revenue.items()},
         "referred_by": (
             {"referral_id": referred_by[0], "code": referred_by[1], "name": referred_by[2]}
@@ -307,15 +312,3 @@ def referral_summary(
             for referral, referred in rows
         ],
     }
-
-
-def _count_open(session: Session, customer_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count(Referral.id)).where(
-                Referral.customer_id == customer_id,
-                Referral.status.in_([s.value for s in OPEN_STATUSES]),
-            )
-        )
-        or 0
-    )

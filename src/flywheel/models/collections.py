@@ -255,6 +255,8 @@ class Dispute(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_disputes_status_sla", "status", "sla_due_on"),
+        # One account's open disputes by SLA (the 360's collections panel).
+        Index("ix_disputes_customer_status_sla", "customer_id", "status", "sla_due_on"),
     )
 
     id: Mapped[IdPk]

@@ -219,6 +219,8 @@ class FeedbackLoop(Base):
     __table_args__ = (
         Index("ix_feedback_loops_status_due", "status", "due_at"),
         Index("ix_feedback_loops_owner_status", "owner_id", "status"),
+        # One account's open loops by due time (the 360's feedback panel).
+        Index("ix_feedback_loops_customer_status_due", "customer_id", "status", "due_at"),
     )
 
     id: Mapped[IdPk]

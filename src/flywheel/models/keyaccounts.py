@@ -212,7 +212,11 @@ class ContractMilestone(Base):
     invoice, review); done, it may trigger a feedback checkpoint (a survey or a task)."""
 
     __tablename__ = "contract_milestones"
-    __table_args__ = (Index("ix_contract_milestones_due", "done_on", "due_on"),)
+    __table_args__ = (
+        Index("ix_contract_milestones_due", "done_on", "due_on"),
+        # The account's next milestones (the 360's key-account panel).
+        Index("ix_contract_milestones_customer_due", "customer_id", "due_on"),
+    )
 
     id: Mapped[IdPk]
     contract_id: Mapped[int] = mapped_column(

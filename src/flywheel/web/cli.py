@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging.config
 import os
 from enum import StrEnum
 from typing import Annotated
@@ -13,7 +14,7 @@ from flywheel import __version__
 from flywheel.cli import console, fail
 from flywheel.config import RELOAD_TEMPLATES, get_settings
 from flywheel.db import is_sqlite, make_engine
-from flywheel.errors import DatabaseNotReady
+from flywheel.errors import DatabaseNotReady, FlywheelError
 
 
 class LogLevel(StrEnum):
@@ -40,6 +41,7 @@ def serve(
 
     from flywheel.web.health import check_database
     from flywheel.web.logging import uvicorn_log_config
+    from flywheel.web.workers import Supervisor, check_port_free, supports_reuse_port
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
@@ -69,14 +71,25 @@ def serve(
         f"[green]Flywheel {__version__}[/] on [bold]{url}/[/] · API docs {url}/docs · "
         f"database {database} (schema {check.revision})"
     )
-    uvicorn.run(
-        "flywheel.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        access_log=False,
-        log_config=uvicorn_log_config(log_level.value),
-        log_level=log_level.value,
-    )
+    options: dict[str, object] = {
+        "app": "flywheel.app:served_app",
+        "factory": True,
+        "access_log": False,
+        "log_config": uvicorn_log_config(log_level.value),
+        "log_level": log_level.value,
+    }
+    if workers > 1 and not reload and supports_reuse_port():
+        # A listening socket per worker: the kernel spreads the connections (web/workers.py).
+        logging.config.dictConfig(uvicorn_log_config(log_level.value))
+        try:
+            check_port_free(host, port)
+        except OSError as exc:
+            raise fail(
+                FlywheelError(f"cannot listen on {shown_host}:{port}: {exc.strerror or exc}"),
+                as_json=False,
+            ) from exc
+        status = Supervisor(options, host, port, workers).run()
+        if status:
+            raise typer.Exit(status)
+        return
+    uvicorn.run(**options, host=host, port=port, workers=workers, reload=reload)  # type: ignore[arg-type]

@@ -44,7 +44,8 @@ _RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record: ts, level, logger, msg, request_id and any ``extra`` keys."""
+    """One JSON object per record: ts, level, logger, msg, request_id, pid (the process: a
+    server has one per worker) and any ``extra`` keys."""
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
@@ -53,6 +54,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or current_request_id(),
+            "pid": record.process,
         }
         for key, value in record.__dict__.items():
             if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):
