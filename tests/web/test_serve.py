@@ -41,17 +41,7 @@ def test_serve_refuses_database_without_schema(tmp_path: Path) -> None:
 
 
 def test_serve_answers_healthz(tmp_path: Path) -> None:
-    db = tmp_path / "flywheel.db"
-    env = flywheel_env(db)
-    init = subprocess.run(
-        [sys.executable, "-m", "flywheel", "init"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=60,
-    )
-    assert init.returncode == 0, init.stderr
+    env = initialised(tmp_path)
     port = free_port()
     # Files, not pipes: a server that logs a lot can never block on a full pipe.
     with (tmp_path / "out.log").open("w+") as out, (tmp_path / "err.log").open("w+") as err:

@@ -29,7 +29,10 @@ def serve(
         str, typer.Option(help="Address to listen on; 0.0.0.0 to listen on every interface.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Worker processes; on Linux each listens on a socket of its own."),
+    ] = 1,
     reload: Annotated[
         bool, typer.Option(help="Restart when the code changes (development only).")
     ] = False,
