@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,13 +17,14 @@ from flywheel.db import unit_of_work
 from flywheel.models.auth import ApiToken
 from flywheel.models.base import utcnow
 from flywheel.models.enums import Role
+from flywheel.models.users import User
 from flywheel.users import service as users
-from tests.databases import fresh_engine
+from tests.databases import BACKENDS, fresh_engine
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    yield from fresh_engine("sqlite", tmp_path)
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    yield from fresh_engine(request.param, tmp_path)
 
 
 def test_a_concurrent_writer_does_not_turn_a_token_check_into_an_error(engine: Engine) -> None:
@@ -44,3 +46,36 @@ def test_a_concurrent_writer_does_not_turn_a_token_check_into_an_error(engine: E
     assert found is not None
     assert found.username == "api"
     request.close()
+
+
+def test_a_request_marking_the_token_does_not_hold_up_the_others(engine: Engine) -> None:
+    # Given a request that has just marked the token as used and not finished (its
+    # transaction still open: on PostgreSQL it holds the token's row)
+    with unit_of_work(engine) as setup:
+        user = users.create_user(
+            setup, actor=Actor.system("tests"), username="api", role=Role.MANAGER
+        )
+        _row, secret = create_token(setup, actor=Actor.system("tests"), user=user, name="t")
+    first = Session(engine)
+    assert authenticate_token(first, secret, now=utcnow()) is not None
+    second = Session(engine)
+    found: list[User | None] = []
+
+    # When another request of the same token comes a minute later
+    later = threading.Thread(
+        target=lambda: found.append(
+            authenticate_token(second, secret, now=utcnow() + timedelta(minutes=2))
+        )
+    )
+    later.start()
+    later.join(timeout=20)
+    waiting = later.is_alive()
+    first.commit()  # lets a waiting request go on, so that the test ends either way
+    later.join()
+
+    # Then it authenticated without waiting for the first to finish
+    assert not waiting, "the second request waited for the first one's transaction"
+    assert [u.username if u else None for u in found] == ["api"]
+    second.commit()
+    first.close()
+    second.close()

@@ -106,10 +106,21 @@ def authenticate_token(session: Session, plaintext: str, *, now: datetime) -> Us
 def _mark_used(session: Session, token: ApiToken, now: datetime) -> None:
     """Best effort, in a savepoint: when concurrent requests of one token all try this write,
     SQLite refuses all but one at once ("database is locked" for a read transaction that
-    would become a writer); the mark is not worth failing those requests for."""
+    would become a writer); the mark is not worth failing those requests for.
+
+    On PostgreSQL the row is locked with SKIP LOCKED: a request that finds another one marking
+    the token goes on without waiting. Waiting would hold up every request of the token until
+    that one's transaction ends, and could wait forever: the marking request may itself be
+    waiting for one of the server's threads, all taken by requests waiting for its lock."""
     try:
         with session.begin_nested():
-            token.last_used_at = now
+            free = session.scalar(
+                select(ApiToken.id)
+                .where(ApiToken.id == token.id)
+                .with_for_update(skip_locked=True)
+            )
+            if free is not None:
+                token.last_used_at = now
     except OperationalError:
         # The savepoint is rolled back; the request goes on with what it has read.
         return
