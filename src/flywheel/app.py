@@ -7,7 +7,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -53,7 +52,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if serving:
-            _tune_server_process(settings)
+            _tune_server_process()
         yield
         if owned_engine is not None:
             owned_engine.dispose()
@@ -98,16 +97,10 @@ def served_app() -> FastAPI:
     return create_app(serving=True)
 
 
-def _tune_server_process(settings: Settings) -> None:
-    """Run once in each server process, after the app is built.
-
-    - Everything loaded so far (modules, routes, templates: some 400,000 objects) lives as
-      long as the process. Frozen, the garbage collector stops walking it, and a full
-      collection no longer stalls every request in flight for about 0.2 s.
-    - The page and API handlers are plain functions run in threads. With dozens of them
-      competing for the interpreter, every request in flight slows down together and the
-      slowest wait longest; ``web_threads`` of them at a time answer in arrival order.
-    """
+def _tune_server_process() -> None:
+    """Run once in each server process, after the app is built: everything loaded so far
+    (modules, routes, templates: some 400,000 objects) lives as long as the process. Frozen,
+    the garbage collector stops walking it, and a full collection no longer stalls every
+    request in flight for about 0.2 s."""
     gc.collect()
     gc.freeze()
-    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads

@@ -65,9 +65,6 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, ge=1, description="Idle hours before a sign-out.")
     # Send the session cookie over HTTPS only; set it when a TLS proxy fronts the server.
     cookie_secure: bool = False
-    # Requests each `flywheel serve` worker works on at once (the rest wait their turn, in
-    # order). A few keep one slow request (a big export) from holding up the others.
-    web_threads: int = Field(default=4, ge=1, le=200)
     # The expert credit scorecard (base points, factor bands, grade bounds) as a JSON file; the
     # built-in card when unset. `flywheel credit scorecard --json` prints the card in use.
     credit_scorecard: Path | None = None
