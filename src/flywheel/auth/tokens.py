@@ -115,9 +115,7 @@ def _mark_used(session: Session, token: ApiToken, now: datetime) -> None:
     try:
         with session.begin_nested():
             free = session.scalar(
-                select(ApiToken.id)
-                .where(ApiToken.id == token.id)
-                .with_for_update(skip_locked=True)
+                select(ApiToken.id).where(ApiToken.id == token.id).with_for_update(skip_locked=True)
             )
             if free is not None:
                 token.last_used_at = now

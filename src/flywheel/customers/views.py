@@ -231,7 +231,7 @@ def _owner_options(owners: Sequence[figures.OwnerChoice], chosen: str) -> Markup
     return Markup(
         "".join(
             f'<option value="{escape(owner.username)}"'
-            f'{" selected" if owner.username == chosen else ""}>'
+            f"{' selected' if owner.username == chosen else ''}>"
             f"{escape(owner.display_name)}</option>"
             for owner in owners
         )
