@@ -193,6 +193,7 @@ def customer_list(
         descending=params.descending,
     )
     owners = figures.owner_choices(session, actor=actor)
+    words = _ExportWords.now()
     context: dict[str, Any] = {
         "params": params,
         "rows": rows,
@@ -205,8 +206,9 @@ def customer_list(
         "as_of": day,
         "explicit_as_of": as_of,
         "export_limit": EXPORT_LIMIT,
-        "tier_labels": labels.TIER_LABELS,
-        "status_labels": labels.STATUS_LABELS,
+        # Translated once here, not once a row.
+        "tier_names": words.tiers,
+        "status_names": words.statuses,
         "results_target": RESULTS_TARGET,
         "link": _link_builder(params, as_of),
     }
@@ -286,7 +288,7 @@ def _export_rows(
 
 @dataclass(frozen=True, slots=True)
 class _ExportWords:
-    """The labels of an export, translated once rather than once a row."""
+    """The labels of the list and of an export, translated once rather than once a row."""
 
     tiers: dict[str, str]
     statuses: dict[str, str]
