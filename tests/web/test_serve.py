@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -176,3 +177,43 @@ def started_workers(path: Path) -> set[object]:
         for e in log_entries(path)
         if e["logger"] == "uvicorn.error" and e["msg"] == "Application startup complete."
     }
+
+
+def test_a_worker_that_dies_is_started_again(tmp_path: Path) -> None:
+    env = initialised(tmp_path)
+    port = free_port()
+    log = tmp_path / "err.log"
+    with (tmp_path / "out.log").open("w") as out, log.open("w") as err:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "flywheel", "serve", "--port", str(port), "--workers", "2"],
+            stdout=out,
+            stderr=err,
+            env=env,
+        )
+        try:
+            wait_for_health(server, f"http://127.0.0.1:{port}/healthz")
+            deadline = time.monotonic() + STARTUP_LIMIT_S
+            while len(started_workers(log)) < 2:
+                assert time.monotonic() < deadline, "the second worker did not start"
+                time.sleep(0.2)
+            # Past the supervisor's "dies at start" window: this is a crash, not a failed start.
+            time.sleep(5.5)
+            first = started_workers(log)
+            victim = int(str(sorted(first, key=str)[0]))
+            os.kill(victim, signal.SIGKILL)
+
+            deadline = time.monotonic() + STARTUP_LIMIT_S * 2
+            while len(started_workers(log) - first) < 1:
+                assert server.poll() is None, f"the server ended ({server.returncode})"
+                assert time.monotonic() < deadline, "no worker was started in place of the dead one"
+                time.sleep(0.2)
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+            server.terminate()
+            assert server.wait(timeout=40) == 0
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+
+    replaced = [e for e in log_entries(log) if e["logger"] == "flywheel.web.workers"]
+    assert any(f"worker {victim} ended" in str(e["msg"]) for e in replaced), replaced
