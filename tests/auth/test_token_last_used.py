@@ -27,13 +27,19 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     yield from fresh_engine(request.param, tmp_path)
 
 
-def test_a_concurrent_writer_does_not_turn_a_token_check_into_an_error(engine: Engine) -> None:
-    # Given a token, and a request whose transaction has already read the database
+def api_token(engine: Engine) -> str:
+    """The secret of a token of the manager "api", committed."""
     with unit_of_work(engine) as setup:
         user = users.create_user(
             setup, actor=Actor.system("tests"), username="api", role=Role.MANAGER
         )
         _row, secret = create_token(setup, actor=Actor.system("tests"), user=user, name="t")
+    return secret
+
+
+def test_a_concurrent_writer_does_not_turn_a_token_check_into_an_error(engine: Engine) -> None:
+    # Given a token, and a request whose transaction has already read the database
+    secret = api_token(engine)
     request = Session(engine)
     request.execute(ApiToken.__table__.select()).all()  # its read snapshot starts here
     # When another request of the same token writes and commits first
@@ -51,11 +57,7 @@ def test_a_concurrent_writer_does_not_turn_a_token_check_into_an_error(engine: E
 def test_a_request_marking_the_token_does_not_hold_up_the_others(engine: Engine) -> None:
     # Given a request that has just marked the token as used and not finished (its
     # transaction still open: on PostgreSQL it holds the token's row)
-    with unit_of_work(engine) as setup:
-        user = users.create_user(
-            setup, actor=Actor.system("tests"), username="api", role=Role.MANAGER
-        )
-        _row, secret = create_token(setup, actor=Actor.system("tests"), user=user, name="t")
+    secret = api_token(engine)
     first = Session(engine)
     assert authenticate_token(first, secret, now=utcnow()) is not None
     second = Session(engine)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -110,19 +111,8 @@ def test_two_workers_share_the_connections_and_stop_together(tmp_path: Path) -> 
     env = initialised(tmp_path)
     port = free_port()
     with (tmp_path / "out.log").open("w+") as out, (tmp_path / "err.log").open("w+") as err:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "flywheel", "serve", "--port", str(port), "--workers", "2"],
-            stdout=out,
-            stderr=err,
-            env=env,
-        )
+        server = start_two_workers(env, port, out, err, tmp_path / "err.log")
         try:
-            wait_for_health(server, f"http://127.0.0.1:{port}/healthz")
-            # Both workers must be listening before the burst (the second may start later).
-            deadline = time.monotonic() + STARTUP_LIMIT_S
-            while len(started_workers(tmp_path / "err.log")) < 2:
-                assert time.monotonic() < deadline, "the second worker did not start"
-                time.sleep(0.2)
             clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(24)]
             try:
                 for client in clients:
@@ -166,6 +156,30 @@ def test_two_workers_refuse_a_port_in_use(tmp_path: Path) -> None:
     assert "Address already in use" in proc.stderr
 
 
+def start_two_workers(
+    env: dict[str, str], port: int, out: IO[str], err: IO[str], log: Path
+) -> subprocess.Popen[bytes]:
+    """``flywheel serve --workers 2``, once both workers have finished starting (the second
+    may start after the first already answers)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flywheel", "serve", "--port", str(port), "--workers", "2"],
+        stdout=out,
+        stderr=err,
+        env=env,
+    )
+    try:
+        wait_for_health(server, f"http://127.0.0.1:{port}/healthz")
+        deadline = time.monotonic() + STARTUP_LIMIT_S
+        while len(started_workers(log)) < 2:
+            assert time.monotonic() < deadline, "the second worker did not start"
+            time.sleep(0.2)
+    except BaseException:
+        server.kill()
+        server.wait()
+        raise
+    return server
+
+
 def log_entries(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
@@ -184,18 +198,8 @@ def test_a_worker_that_dies_is_started_again(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "err.log"
     with (tmp_path / "out.log").open("w") as out, log.open("w") as err:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "flywheel", "serve", "--port", str(port), "--workers", "2"],
-            stdout=out,
-            stderr=err,
-            env=env,
-        )
+        server = start_two_workers(env, port, out, err, log)
         try:
-            wait_for_health(server, f"http://127.0.0.1:{port}/healthz")
-            deadline = time.monotonic() + STARTUP_LIMIT_S
-            while len(started_workers(log)) < 2:
-                assert time.monotonic() < deadline, "the second worker did not start"
-                time.sleep(0.2)
             # Past the supervisor's "dies at start" window: this is a crash, not a failed start.
             time.sleep(5.5)
             first = started_workers(log)
