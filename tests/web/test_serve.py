@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import IO
 
@@ -134,6 +136,45 @@ def test_two_workers_share_the_connections_and_stop_together(tmp_path: Path) -> 
     assert answered_by == workers, (answered_by, workers)
     for pid in workers:
         assert not Path(f"/proc/{pid}").exists(), f"worker {pid} outlived the server"
+
+
+def test_two_workers_even_out_their_keep_alive_connections(tmp_path: Path) -> None:
+    """20 keep-alive clients on two workers end up 10 and 10: a worker over its share asks a
+    client to reconnect (``Connection: close``) until the kernel's hash has put it on the
+    other one. Which worker answered a request: its id in the worker's access log."""
+    env = initialised(tmp_path)
+    port = free_port()
+    log = tmp_path / "err.log"
+    with (tmp_path / "out.log").open("w") as out, log.open("w") as err:
+        server = start_two_workers(env, port, out, err, log)
+        clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(20)]
+        try:
+            moved = 0
+            for _round in range(60):
+                ids, closes = [], 0
+                for client in clients:
+                    client.request("GET", "/healthz")  # opens again after a close
+                    response = client.getresponse()
+                    response.read()
+                    assert response.status == 200
+                    ids.append(response.getheader("X-Request-ID"))
+                    closes += response.will_close
+                moved += closes
+                if not closes:
+                    break
+            else:
+                raise AssertionError("the workers were still moving connections after 60 rounds")
+        finally:
+            for client in clients:
+                client.close()
+            server.terminate()
+            server.wait(timeout=40)
+
+    worker_of = {
+        e["request_id"]: e["pid"] for e in log_entries(log) if e["logger"] == "flywheel.web.access"
+    }
+    spread = Counter(worker_of[request_id] for request_id in ids)
+    assert sorted(spread.values()) == [10, 10], (spread, moved)
 
 
 def test_two_workers_refuse_a_port_in_use(tmp_path: Path) -> None:

@@ -8,6 +8,15 @@ and stays there for the connections' lifetime. With a socket per worker the kern
 new connection to one of the sockets by its address, so connections spread over the workers
 however they arrive.
 
+The kernel picks a socket by hashing the connection's addresses, so a handful of keep-alive
+clients can still split unevenly: 20 clients on 2 workers measured 12 and 8, and the clients
+of the busier worker waited half as long again as the others'. So the workers also balance
+their connections (``ConnectionBalance``): each publishes how many it holds, and a worker
+holding more than its share asks a client to reconnect (``Connection: close`` on a response,
+which every HTTP client honours); the new connection lands where the kernel's hash puts it,
+and after a few such moves every worker holds its share. Idle browsers lose nothing: they
+open a connection again on their next click.
+
 The supervisor here starts the workers, starts again one that dies, and stops them all on
 SIGINT or SIGTERM (each worker finishes its requests in flight, as uvicorn does). Other
 systems keep uvicorn's shared socket (``supports_reuse_port()`` is False there).
@@ -22,9 +31,15 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
 from multiprocessing.process import BaseProcess
 from typing import Any
+
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[
+    [Message, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
+    Awaitable[None],
+]
 
 log = logging.getLogger("flywheel.web.workers")
 
@@ -65,8 +80,84 @@ def check_port_free(host: str, port: int) -> None:
     listening_socket(host, port, reuse_port=False).close()
 
 
-def _run_worker(options: Mapping[str, Any], host: str, port: int) -> None:
-    """One worker process (spawned): uvicorn on a socket of its own."""
+class ConnectionBalance:
+    """One worker's side of the balance: ``counts`` is shared by every worker (one slot each,
+    written only by its owner), ``connections`` the worker's open connections."""
+
+    def __init__(self, counts: Sequence[int], index: int, connections: Collection[object]) -> None:
+        self.counts = counts
+        self.index = index
+        self.connections = connections
+        self.closing = 0  # answers sent or being sent with "Connection: close"
+
+    def shed(self) -> bool:
+        """Whether the answer being started should close its connection: this worker holds
+        more than its share (the total over the workers, rounded up). Connections already
+        closing are not this worker's any more, but still part of the total: their clients
+        come back, to one worker or another."""
+        mine = len(self.connections) - self.closing
+        counts = self.counts
+        counts[self.index] = mine  # type: ignore[index]
+        share = -(-(sum(counts) + self.closing) // len(counts))
+        if mine > share:
+            self.closing += 1
+            return True
+        return False
+
+    def closed(self) -> None:
+        self.closing = max(0, self.closing - 1)
+
+
+class BalancingMiddleware:
+    """Adds ``Connection: close`` to an answer when ``balance`` says this worker holds more
+    than its share of the connections."""
+
+    def __init__(self, app: ASGIApp, balance: ConnectionBalance) -> None:
+        self.app = app
+        self.balance = balance
+
+    async def __call__(
+        self,
+        scope: Message,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        balance = self.balance
+        shedding = False
+
+        async def send_balanced(message: Message) -> None:
+            nonlocal shedding
+            if message["type"] == "http.response.start" and balance.shed():
+                shedding = True
+                headers = list(message.get("headers", ()))
+                headers.append((b"connection", b"close"))
+                message = {**message, "headers": headers}
+            try:
+                await send(message)
+            finally:
+                if (
+                    shedding
+                    and message["type"] == "http.response.body"
+                    and not message.get("more_body", False)
+                ):
+                    shedding = False
+                    balance.closed()
+
+        try:
+            await self.app(scope, receive, send_balanced)
+        finally:
+            if shedding:  # the answer never finished
+                balance.closed()
+
+
+def _run_worker(
+    options: Mapping[str, Any], host: str, port: int, counts: Sequence[int], index: int
+) -> None:
+    """One worker process (spawned): uvicorn on a socket of its own, balancing its
+    connections with the others through ``counts``."""
     import uvicorn
 
     config = uvicorn.Config(**options, host=host, port=port, workers=1)
@@ -75,7 +166,11 @@ def _run_worker(options: Mapping[str, Any], host: str, port: int) -> None:
     except OSError as exc:
         log.error("worker could not listen on %s:%s: %s", host, port, exc)
         sys.exit(STARTUP_FAILURE)
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    config.load()  # the server does not load it again
+    balance = ConnectionBalance(counts, index, server.server_state.connections)
+    config.loaded_app = BalancingMiddleware(config.loaded_app, balance)
+    server.run(sockets=[sock])
 
 
 class Supervisor:
@@ -88,11 +183,16 @@ class Supervisor:
         self.count = count
         self.stopping = threading.Event()
         self._context = multiprocessing.get_context("spawn")
+        # Each worker's open connections, shared without a lock: one writer per slot.
+        self._counts = self._context.RawArray("i", count)
         self._workers: list[tuple[BaseProcess, float]] = []
 
-    def _start(self) -> tuple[BaseProcess, float]:
+    def _start(self, index: int) -> tuple[BaseProcess, float]:
+        self._counts[index] = 0
         process = self._context.Process(
-            target=_run_worker, args=(self.options, self.host, self.port), daemon=False
+            target=_run_worker,
+            args=(self.options, self.host, self.port, self._counts, index),
+            daemon=False,
         )
         process.start()
         log.info("started worker %s", process.pid)
@@ -106,7 +206,7 @@ class Supervisor:
         }
         status = 0
         try:
-            self._workers = [self._start() for _ in range(self.count)]
+            self._workers = [self._start(index) for index in range(self.count)]
             while not self.stopping.wait(0.5):
                 status = self._replace_dead()
                 if status:
@@ -126,7 +226,7 @@ class Supervisor:
                 log.error("worker %s could not start (exit code %s); stopping", process.pid, code)
                 return code or STARTUP_FAILURE
             log.warning("worker %s ended (exit code %s); starting another", process.pid, code)
-            self._workers[index] = self._start()
+            self._workers[index] = self._start(index)
         return 0
 
     def _stop_all(self) -> None:
