@@ -15,6 +15,7 @@ from flywheel import __version__
 from flywheel.config import Settings, get_settings
 from flywheel.db import make_engine
 from flywheel.web import docs, health
+from flywheel.web.admission import AdmissionMiddleware
 from flywheel.web.api import build_api_router
 from flywheel.web.assets import (
     STATIC_DIR,
@@ -41,7 +42,8 @@ def create_app(
 
     ``engine`` lets tests and embedding code hand in a database; otherwise one is made from
     ``settings`` and disposed of at shutdown. ``serving``: the app has a server process to
-    itself (``served_app``), tuned at startup as ``_tune_server_process`` says.
+    itself (``served_app``): it is tuned at startup as ``_tune_server_process`` says, and
+    admits ``web_concurrency`` GET/HEAD requests at once (``web/admission.py``).
     """
     settings = settings or get_settings()
     configure_logging()
@@ -71,6 +73,9 @@ def create_app(
     app.state.engine = engine
     install_error_handlers(app)
     install_sessions(app, settings)
+    if serving and settings.web_concurrency:
+        # Inside the access log, whose duration includes the wait.
+        app.add_middleware(AdmissionMiddleware, limit=settings.web_concurrency)
     # Added last, so outermost: the request id and access log cover everything inside.
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     secret_file: Path = Path("flywheel.secret")
     session_hours: int = Field(default=12, ge=1, description="Idle hours before a sign-out.")
+    # GET/HEAD requests one `flywheel serve` process works on at once; the rest wait their turn
+    # (web/admission.py). 0: no limit.
+    web_concurrency: int = Field(default=3, ge=0)
     # Send the session cookie over HTTPS only; set it when a TLS proxy fronts the server.
     cookie_secure: bool = False
     # The expert credit scorecard (base points, factor bands, grade bounds) as a JSON file; the
