@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import platform
 import random
@@ -609,6 +610,20 @@ def targets(
     return found
 
 
+def speed_probe() -> float:
+    """Milliseconds for a fixed piece of pure-Python work (best of 3). On a shared machine the
+    same loop has measured twice as slow at one time as at another within an hour, so a run's
+    CPU per request is to be read next to it."""
+    best = math.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for number in range(3_000_000):
+            total += number
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def percentile(ordered: list[float], share: float) -> float:
     """Nearest-rank percentile of an ascending list."""
     if not ordered:
@@ -809,7 +824,8 @@ def main() -> None:
     console.print(
         f"machine: {os.cpu_count()} cores, {platform.python_implementation()} "
         f"{platform.python_version()}, load at start {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
-        "load generator: asyncio HTTP/1.1 keep-alive (this process)",
+        "load generator: asyncio HTTP/1.1 keep-alive (this process); "
+        f"speed probe {speed_probe():.0f} ms (3,000,000 additions, best of 3)",
         highlight=False,
     )
     log_dir = (
@@ -836,6 +852,7 @@ def main() -> None:
             clean_up(db)
     console.print(
         f"load at end {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
+        f"speed probe {speed_probe():.0f} ms; "
         f"target: p95 < {TARGET_P95_MS:.0f} ms at {TARGET_CLIENTS} clients (✓/✗ in the p95 column)",
         highlight=False,
     )
