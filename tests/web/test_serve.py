@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -11,8 +12,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import httpx
 
@@ -112,24 +113,18 @@ def test_two_workers_share_the_connections_and_stop_together(tmp_path: Path) -> 
     land on both workers, and SIGTERM to the server ends every worker."""
     env = initialised(tmp_path)
     port = free_port()
-    with (tmp_path / "out.log").open("w+") as out, (tmp_path / "err.log").open("w+") as err:
-        server = start_two_workers(env, port, out, err, tmp_path / "err.log")
+    with two_workers(env, port, tmp_path / "err.log") as server:
+        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(24)]
         try:
-            clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(24)]
-            try:
-                for client in clients:
-                    assert client.get("/healthz").status_code == 200
-            finally:
-                for client in clients:
-                    client.close()
-            workers = started_workers(tmp_path / "err.log")
-            server.terminate()
-            assert server.wait(timeout=40) == 0
+            for client in clients:
+                assert client.get("/healthz").status_code == 200
         finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait()
-        entries = log_entries(tmp_path / "err.log")
+            for client in clients:
+                client.close()
+        workers = started_workers(tmp_path / "err.log")
+        server.terminate()
+        assert server.wait(timeout=40) == 0
+    entries = log_entries(tmp_path / "err.log")
 
     answered_by = {e["pid"] for e in entries if e["logger"] == "flywheel.web.access"}
     # 24 connections hashed over two sockets all land on one with odds of 2 in 16 million.
@@ -145,8 +140,7 @@ def test_two_workers_even_out_their_keep_alive_connections(tmp_path: Path) -> No
     env = initialised(tmp_path)
     port = free_port()
     log = tmp_path / "err.log"
-    with (tmp_path / "out.log").open("w") as out, log.open("w") as err:
-        server = start_two_workers(env, port, out, err, log)
+    with two_workers(env, port, log) as server:
         clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(20)]
         try:
             moved = 0
@@ -167,8 +161,8 @@ def test_two_workers_even_out_their_keep_alive_connections(tmp_path: Path) -> No
         finally:
             for client in clients:
                 client.close()
-            server.terminate()
-            server.wait(timeout=40)
+        server.terminate()
+        assert server.wait(timeout=40) == 0
 
     worker_of = {
         e["request_id"]: e["pid"] for e in log_entries(log) if e["logger"] == "flywheel.web.access"
@@ -197,28 +191,29 @@ def test_two_workers_refuse_a_port_in_use(tmp_path: Path) -> None:
     assert "Address already in use" in proc.stderr
 
 
-def start_two_workers(
-    env: dict[str, str], port: int, out: IO[str], err: IO[str], log: Path
-) -> subprocess.Popen[bytes]:
-    """``flywheel serve --workers 2``, once both workers have finished starting (the second
-    may start after the first already answers)."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "flywheel", "serve", "--port", str(port), "--workers", "2"],
-        stdout=out,
-        stderr=err,
-        env=env,
-    )
-    try:
-        wait_for_health(server, f"http://127.0.0.1:{port}/healthz")
-        deadline = time.monotonic() + STARTUP_LIMIT_S
-        while len(started_workers(log)) < 2:
-            assert time.monotonic() < deadline, "the second worker did not start"
-            time.sleep(0.2)
-    except BaseException:
-        server.kill()
-        server.wait()
-        raise
-    return server
+@contextlib.contextmanager
+def two_workers(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``flywheel serve --workers 2`` with its stderr in ``log`` (stdout next to it), once both
+    workers have finished starting (the second may start after the first already answers);
+    killed on the way out if the test has not stopped it."""
+    with log.with_name("out.log").open("w") as out, log.open("w") as err:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "flywheel", "serve", "--port", str(port), "--workers", "2"],
+            stdout=out,
+            stderr=err,
+            env=env,
+        )
+        try:
+            wait_for_health(server, f"http://127.0.0.1:{port}/healthz")
+            deadline = time.monotonic() + STARTUP_LIMIT_S
+            while len(started_workers(log)) < 2:
+                assert time.monotonic() < deadline, "the second worker did not start"
+                time.sleep(0.2)
+            yield server
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
 
 
 def log_entries(path: Path) -> list[dict[str, object]]:
@@ -238,27 +233,21 @@ def test_a_worker_that_dies_is_started_again(tmp_path: Path) -> None:
     env = initialised(tmp_path)
     port = free_port()
     log = tmp_path / "err.log"
-    with (tmp_path / "out.log").open("w") as out, log.open("w") as err:
-        server = start_two_workers(env, port, out, err, log)
-        try:
-            # Past the supervisor's "dies at start" window: this is a crash, not a failed start.
-            time.sleep(5.5)
-            first = started_workers(log)
-            victim = int(str(sorted(first, key=str)[0]))
-            os.kill(victim, signal.SIGKILL)
+    with two_workers(env, port, log) as server:
+        # Past the supervisor's "dies at start" window: this is a crash, not a failed start.
+        time.sleep(5.5)
+        first = started_workers(log)
+        victim = int(str(sorted(first, key=str)[0]))
+        os.kill(victim, signal.SIGKILL)
 
-            deadline = time.monotonic() + STARTUP_LIMIT_S * 2
-            while len(started_workers(log) - first) < 1:
-                assert server.poll() is None, f"the server ended ({server.returncode})"
-                assert time.monotonic() < deadline, "no worker was started in place of the dead one"
-                time.sleep(0.2)
-            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
-            server.terminate()
-            assert server.wait(timeout=40) == 0
-        finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait()
+        deadline = time.monotonic() + STARTUP_LIMIT_S * 2
+        while len(started_workers(log) - first) < 1:
+            assert server.poll() is None, f"the server ended ({server.returncode})"
+            assert time.monotonic() < deadline, "no worker was started in place of the dead one"
+            time.sleep(0.2)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+        server.terminate()
+        assert server.wait(timeout=40) == 0
 
     replaced = [e for e in log_entries(log) if e["logger"] == "flywheel.web.workers"]
     assert any(f"worker {victim} ended" in str(e["msg"]) for e in replaced), replaced
