@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
+from starlette.routing import Match
+from starlette.types import Scope
 
 from flywheel.web.contract import storable_parameters
 
 API_PREFIX = "/api/v1"
+
+
+def route_path(scope: Scope) -> str:
+    """The request's path below the app's mount point (``root_path``), as routes see it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :]
+    return path
+
+
+class PrefixedRouter(APIRouter):
+    """A router whose routes all sit under its prefix. A request for any other path is turned
+    away before its routes are tried: the API has some 200 of them, and trying each one on
+    every page request cost about as much as the rest of the routing."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = route_path(scope)
+        if path != self.prefix and not path.startswith(self.prefix + "/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def domain_routers() -> list[APIRouter]:
@@ -63,7 +86,7 @@ def domain_routers() -> list[APIRouter]:
 
 
 def build_api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(storable_parameters)])
+    api = PrefixedRouter(prefix=API_PREFIX, dependencies=[Depends(storable_parameters)])
     for router in domain_routers():
         api.include_router(router)
     return api
