@@ -14,6 +14,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import case, func, literal, select, text, type_coerce, union_all
 from sqlalchemy.orm import Session
@@ -56,8 +57,18 @@ def _in_account_currency_first(balances: list[Balance], currency: str) -> list[B
     return sorted(balances, key=lambda b: (b.currency != currency, b.currency))
 
 
+class _Account(Protocol):
+    """An account as ``balances_of`` needs it: a ``Customer`` or a ``ListedCustomer``."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def currency(self) -> str: ...
+
+
 def balances_of(
-    session: Session, customers: Collection[Customer], *, as_of: date
+    session: Session, customers: Collection[_Account], *, as_of: date
 ) -> dict[int, list[Balance]]:
     """Open and overdue balances of each account (by id), one entry per currency with open
     items, the account's own currency first. Accounts with nothing open are left out."""

@@ -16,7 +16,12 @@ from flywheel.auth.actor import Actor
 from flywheel.auth.scope import OWNER_SCOPED_ROLES, visible_customers
 from flywheel.config import get_settings
 from flywheel.customers import repository
-from flywheel.customers.repository import CustomerFilter, CustomerSort, TouchpointFilter
+from flywheel.customers.repository import (
+    CustomerFilter,
+    CustomerSort,
+    ListedCustomer,
+    TouchpointFilter,
+)
 from flywheel.customers.schemas import (
     ContactChanges,
     ContactIn,
@@ -100,6 +105,28 @@ def list_customers(
 ) -> tuple[list[tuple[Customer, str | None]], int]:
     """A page of the accounts ``actor`` may see, each with its owner's username, and the total."""
     return repository.list_customers(
+        session,
+        flt,
+        scope=visible_customers(actor),
+        limit=limit,
+        offset=offset,
+        sort=sort,
+        descending=descending,
+    )
+
+
+def list_listed(
+    session: Session,
+    flt: CustomerFilter,
+    *,
+    actor: Actor,
+    limit: int = 50,
+    offset: int = 0,
+    sort: CustomerSort = CustomerSort.CODE,
+    descending: bool = False,
+) -> tuple[list[ListedCustomer], int]:
+    """``list_customers`` as the list page shows it: plain values with the owner's username."""
+    return repository.list_listed(
         session,
         flt,
         scope=visible_customers(actor),

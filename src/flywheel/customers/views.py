@@ -27,7 +27,7 @@ from flywheel.auth.permissions import Permission
 from flywheel.auth.scope import OWNER_SCOPED_ROLES
 from flywheel.customers import figures, labels, service
 from flywheel.customers import timeline as history
-from flywheel.customers.repository import CustomerFilter, CustomerSort
+from flywheel.customers.repository import CustomerFilter, CustomerSort, ListedCustomer
 from flywheel.customers.schemas import TouchpointNew
 from flywheel.errors import Conflict, NotFound, ValidationFailed
 from flywheel.kit import i18n
@@ -185,7 +185,7 @@ def customer_list(
     the pager, the sort links) gets only the results back."""
     day = as_of or _today()
     offset = (params.page - 1) * params.page_size
-    rows, total = service.list_customers(
+    rows, total = service.list_listed(
         session,
         params.filter(),
         actor=actor,
@@ -205,7 +205,7 @@ def customer_list(
         "pages": max(1, math.ceil(total / params.page_size)),
         "table_rows": _list_rows(
             rows,
-            figures.balances_of(session, [c for c, _owner in rows], as_of=day),
+            figures.balances_of(session, rows, as_of=day),
             owner_names,
             words,
         ),
@@ -235,7 +235,7 @@ _BAD = ' class="bad"'
 
 
 def _list_rows(
-    rows: Sequence[tuple[Customer, str | None]],
+    rows: Sequence[ListedCustomer],
     balances: Mapping[int, list[figures.Balance]],
     owner_names: Mapping[str, str],
     words: _ExportWords,
@@ -244,7 +244,7 @@ def _list_rows(
     has some 500 values, and escaping each one through the template (a ``Markup`` object per
     value) cost more than the rest of the page's rendering."""
     money, out = i18n.money, []
-    for customer, owner in rows:
+    for customer in rows:
         code = html.escape(customer.code)
         owed = balances.get(customer.id, ())
         if owed:
@@ -258,6 +258,7 @@ def _list_rows(
             )
         else:
             open_cell = overdue_cell = '<span class="muted">–</span>'
+        owner = customer.owner
         owner_name = owner_names.get(owner, owner) if owner else ""
         out.append(
             f'<tr data-code="{code}">'
@@ -321,7 +322,7 @@ def _export_rows(
     written = 0
     while written < EXPORT_LIMIT:
         batch = min(_EXPORT_BATCH, EXPORT_LIMIT - written)
-        rows, _total = service.list_customers(
+        rows, _total = service.list_listed(
             session,
             params.filter(),
             actor=actor,
@@ -330,9 +331,9 @@ def _export_rows(
             sort=params.sort,
             descending=params.descending,
         )
-        balances = figures.balances_of(session, [c for c, _owner in rows], as_of=as_of)
-        for customer, owner in rows:
-            yield _export_row(customer, owner, balances.get(customer.id, []), words)
+        balances = figures.balances_of(session, rows, as_of=as_of)
+        for customer in rows:
+            yield _export_row(customer, balances.get(customer.id, []), words)
         written += len(rows)
         if len(rows) < batch:
             return
@@ -359,7 +360,7 @@ _NOTHING_OPEN = Decimal("0.00")
 
 
 def _export_row(
-    customer: Customer, owner: str | None, balances: list[figures.Balance], words: _ExportWords
+    customer: ListedCustomer, balances: list[figures.Balance], words: _ExportWords
 ) -> list[object]:
     own = next((b for b in balances if b.currency == customer.currency), None)
     others = "; ".join(
@@ -373,7 +374,7 @@ def _export_row(
         words.tiers.get(customer.tier, customer.tier),
         customer.industry,
         customer.region,
-        owner,
+        customer.owner,
         words.statuses.get(customer.status, customer.status),
         customer.currency,
         customer.payment_terms,
