@@ -14,9 +14,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from sqlalchemy import case, func, literal, select, text, type_coerce, union_all
+from sqlalchemy import Select, bindparam, case, func, literal, select, text, type_coerce, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -67,21 +67,15 @@ class _Account(Protocol):
     def currency(self) -> str: ...
 
 
-def balances_of(
-    session: Session, customers: Collection[_Account], *, as_of: date
-) -> dict[int, list[Balance]]:
-    """Open and overdue balances of each account (by id), one entry per currency with open
-    items, the account's own currency first. Accounts with nothing open are left out."""
-    if not customers:
-        return {}
+def _balances_statement() -> Select[int, str, Decimal, Decimal]:
     open_amount = (
         Installment.amount
         - Installment.paid_amount
         - Installment.credited_amount
         - Installment.written_off_amount
     )
-    overdue_amount = case((Installment.due_date < as_of, open_amount), else_=0)
-    rows = session.execute(
+    overdue_amount = case((Installment.due_date < bindparam("as_of"), open_amount), else_=0)
+    return (
         select(
             Installment.customer_id,
             Invoice.currency,
@@ -90,11 +84,25 @@ def balances_of(
         )
         .join(Invoice, Installment.invoice_id == Invoice.id)
         .where(
-            Installment.customer_id.in_([c.id for c in customers]),
+            Installment.customer_id.in_(bindparam("ids", expanding=True)),
             still_open(),
         )
         .group_by(Installment.customer_id, Invoice.currency)
-    ).all()
+    )
+
+
+# Built once: every list page runs it, and building a statement costs more than running it.
+_BALANCES = _balances_statement()
+
+
+def balances_of(
+    session: Session, customers: Collection[_Account], *, as_of: date
+) -> dict[int, list[Balance]]:
+    """Open and overdue balances of each account (by id), one entry per currency with open
+    items, the account's own currency first. Accounts with nothing open are left out."""
+    if not customers:
+        return {}
+    rows = session.execute(_BALANCES, {"ids": [c.id for c in customers], "as_of": as_of}).all()
     found: dict[int, list[Balance]] = defaultdict(list)
     for customer_id, currency, open_sum, overdue_sum in rows:
         found[customer_id].append(Balance(currency, open_sum or ZERO, overdue_sum or ZERO))
@@ -253,26 +261,35 @@ def allocations_of_payments(
 # ---------------------------------------------------------------- the list's filter choices
 
 
-@dataclass(frozen=True, slots=True)
-class OwnerChoice:
+class OwnerChoice(NamedTuple):
     username: str
     display_name: str
+
+
+def _owners_where(owns: ColumnElement[bool]) -> Select[str, str]:
+    return (
+        select(User.username, User.display_name)
+        .where(owns)
+        .order_by(User.display_name, User.username)
+    )
+
+
+# Everyone who owns an account: one index probe per user on (owner_id, …), instead of reading
+# every account's owner. Built once: the list page asks on every visit.
+_OWNERS_OF_ANY = _owners_where(select(Customer.id).where(Customer.owner_id == User.id).exists())
 
 
 def owner_choices(session: Session, *, actor: Actor) -> list[OwnerChoice]:
     """The people who own at least one account ``actor`` may see, by display name."""
     scope = visible_customers(actor)
     if sees_everything(scope):
-        # One index probe per user on (owner_id, …), instead of reading every account's owner.
-        owns: ColumnElement[bool] = select(Customer.id).where(Customer.owner_id == User.id).exists()
+        statement = _OWNERS_OF_ANY
     else:
-        owns = User.id.in_(select(Customer.owner_id).where(scope))
-    rows = session.execute(
-        select(User.username, User.display_name)
-        .where(owns)
-        .order_by(User.display_name, User.username)
-    ).all()
-    return [OwnerChoice(username, display_name or username) for username, display_name in rows]
+        statement = _owners_where(User.id.in_(select(Customer.owner_id).where(scope)))
+    return [
+        OwnerChoice(username, display_name or username)
+        for username, display_name in session.execute(statement)
+    ]
 
 
 # A loose index scan: each step jumps along the index on region to the next greater value, so
