@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import ScalarSelect, Select, Table, delete, select
+from sqlalchemy import ScalarSelect, Select, Table, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from flywheel.analytics.credit_expert import (
@@ -322,24 +322,28 @@ class CreditView:
     history: list[tuple[date, int, str]]  # (day, score, grade), oldest first
 
 
+# Built once, with bound parameters: every 360 runs it (more than once), and building a
+# statement costs more than running it.
+_SCORES_SINCE = (
+    select(CreditScore)
+    .where(
+        CreditScore.customer_id == bindparam("customer_id"),
+        CreditScore.as_of <= bindparam("as_of"),
+        CreditScore.as_of > bindparam("since"),
+    )
+    .order_by(CreditScore.as_of)
+)
+
+
 def latest_score(
     session: Session, customer_id: int, *, as_of: date, days: int = 400
 ) -> CreditView | None:
     """The customer's newest snapshot on or before ``as_of``, with the scores of the ``days``
     before it (the trend). None when the customer has never been scored."""
-    rows = (
-        session.execute(
-            select(CreditScore)
-            .where(
-                CreditScore.customer_id == customer_id,
-                CreditScore.as_of <= as_of,
-                CreditScore.as_of > as_of - timedelta(days=days),
-            )
-            .order_by(CreditScore.as_of)
-        )
-        .scalars()
-        .all()
-    )
+    rows = session.scalars(
+        _SCORES_SINCE,
+        {"customer_id": customer_id, "as_of": as_of, "since": as_of - timedelta(days=days)},
+    ).all()
     if not rows:
         return None
     newest = rows[-1]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from flywheel.audit import service as audit
@@ -195,21 +195,15 @@ def stakeholder_map(session: Session, actor: Actor, code: str, *, as_of: date) -
     return StakeholderMap(customer, as_of, rows, coverage(rows, as_of=as_of))
 
 
-def coverage_by_customer(
-    session: Session, customer_ids: Sequence[int], *, as_of: date
-) -> dict[int, dict[str, Any]]:
-    """Coverage of many accounts at once (the key-account list): per account the contacts,
-    those met in the window, whether a decision maker was met, the high-influence opponents,
-    and the warning codes. Grouped queries only; no loop over accounts in the database."""
-    if not customer_ids:
-        return {}
-    start, end = window_start(as_of), window_end(as_of)
+def _coverage_statement() -> Select[int, int, Any, Any, Any, Any, int]:
+    """Per account of ``:ids``: contacts, those met in [``:start``, ``:end``), decision makers
+    met, decision makers, high-influence opponents, contacts mapped."""
     met = (
         select(Touchpoint.contact_id)
         .where(
-            Touchpoint.customer_id.in_(customer_ids),
-            Touchpoint.occurred_at >= start,
-            Touchpoint.occurred_at < end,
+            Touchpoint.customer_id.in_(bindparam("ids", expanding=True)),
+            Touchpoint.occurred_at >= bindparam("start"),
+            Touchpoint.occurred_at < bindparam("end"),
             Touchpoint.contact_id.is_not(None),
         )
         .distinct()
@@ -220,7 +214,7 @@ def coverage_by_customer(
     is_opponent = and_(
         Stakeholder.attitude == Attitude.OPPONENT.value, Stakeholder.influence >= HIGH_INFLUENCE
     )
-    rows = session.execute(
+    return (
         select(
             Contact.customer_id,
             func.count(Contact.id),
@@ -232,8 +226,31 @@ def coverage_by_customer(
         )
         .outerjoin(met, met.c.contact_id == Contact.id)
         .outerjoin(Stakeholder, Stakeholder.contact_id == Contact.id)
-        .where(Contact.customer_id.in_(customer_ids))
+        .where(Contact.customer_id.in_(bindparam("ids", expanding=True)))
         .group_by(Contact.customer_id)
+    )
+
+
+# The 360 of every account runs these; built once (building cost more than running them).
+_COVERAGE = _coverage_statement()
+_ATTITUDES = (
+    select(Stakeholder.attitude, func.count())
+    .where(Stakeholder.customer_id == bindparam("customer_id"))
+    .group_by(Stakeholder.attitude)
+)
+
+
+def coverage_by_customer(
+    session: Session, customer_ids: Sequence[int], *, as_of: date
+) -> dict[int, dict[str, Any]]:
+    """Coverage of many accounts at once (the key-account list): per account the contacts,
+    those met in the window, whether a decision maker was met, the high-influence opponents,
+    and the warning codes. Grouped queries only; no loop over accounts in the database."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(
+        _COVERAGE,
+        {"ids": list(customer_ids), "start": window_start(as_of), "end": window_end(as_of)},
     ).all()
     found = {int(r[0]): tuple(int(v or 0) for v in r[1:]) for r in rows}
     out: dict[int, dict[str, Any]] = {}
@@ -268,13 +285,7 @@ def summary_for_360(session: Session, customer_id: int, *, as_of: date) -> dict[
     [figures] = coverage_by_customer(session, [customer_id], as_of=as_of).values()
     if figures["contacts"] == 0:
         return None
-    attitudes = dict(
-        session.execute(
-            select(Stakeholder.attitude, func.count())
-            .where(Stakeholder.customer_id == customer_id)
-            .group_by(Stakeholder.attitude)
-        ).all()
-    )
+    attitudes = dict(session.execute(_ATTITUDES, {"customer_id": customer_id}).tuples().all())
     return {
         **figures,
         "champions": int(attitudes.get(Attitude.CHAMPION.value, 0)),
