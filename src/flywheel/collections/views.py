@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from flywheel.auth import permissions
@@ -551,6 +551,20 @@ def hold_release(
 # ---------------------------------------------------------------- the 360 panel
 
 
+# Built once with bound parameters: every 360 runs them.
+_RECENT_ACTIONS = (
+    select(CollectionAction)
+    .where(CollectionAction.customer_id == bindparam("customer_id"))
+    .order_by(CollectionAction.created_at.desc(), CollectionAction.id.desc())
+    .limit(PANEL_ACTIONS)
+)
+_ANY_OPEN_ITEM = (
+    select(Installment.id)
+    .where(Installment.customer_id == bindparam("customer_id"), still_open())
+    .limit(1)
+)
+
+
 def _load_panel(
     session: Session, actor: Actor, customer: Customer, as_of: date
 ) -> Mapping[str, Any] | None:
@@ -579,17 +593,8 @@ def _load_panel(
             )
         ).all()
     ]
-    recent = list(
-        session.scalars(
-            select(CollectionAction)
-            .where(CollectionAction.customer_id == customer.id)
-            .order_by(CollectionAction.created_at.desc(), CollectionAction.id.desc())
-            .limit(PANEL_ACTIONS)
-        ).all()
-    )
-    open_items = session.scalar(
-        select(Installment.id).where(Installment.customer_id == customer.id, still_open()).limit(1)
-    )
+    recent = list(session.scalars(_RECENT_ACTIONS, {"customer_id": customer.id}).all())
+    open_items = session.scalar(_ANY_OPEN_ITEM, {"customer_id": customer.id})
     if not (hold or promise_rows or open_disputes or plans or recent or open_items):
         return None
     return {
