@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Row, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from flywheel.audit import service as audit
@@ -611,13 +611,24 @@ def complete_milestone(
 # ----------------------------------------------------------------------------- the 360
 
 
+# Built once with bound parameters: every account's 360 runs them.
+_CONTRACT_COUNT = select(func.count()).where(Contract.customer_id == bindparam("customer_id"))
+_OPEN_TASKS = (
+    select(AccountTask)
+    .where(
+        AccountTask.customer_id == bindparam("customer_id"),
+        AccountTask.status == AccountTaskStatus.OPEN.value,
+    )
+    .order_by(AccountTask.due_on, AccountTask.id)
+    .limit(5)
+)
+
+
 def summary_for_360(session: Session, customer_id: int, *, as_of: date) -> dict[str, Any] | None:
     """The account's contracts for the 360 key-account panel: the live ones with their renewal
     (date and days away), the next open milestones and the open key-account tasks; None when
     the account has no contract and no open task."""
-    total = int(
-        session.scalar(select(func.count()).where(Contract.customer_id == customer_id)) or 0
-    )
+    total = int(session.scalar(_CONTRACT_COUNT, {"customer_id": customer_id}) or 0)
     live: list[Contract] = []
     next_milestones: Sequence[Row[ContractMilestone, str]] = ()
     if total:  # most accounts have no contract: nothing more to read for them
@@ -639,17 +650,7 @@ def summary_for_360(session: Session, customer_id: int, *, as_of: date) -> dict[
             .order_by(ContractMilestone.due_on, ContractMilestone.id)
             .limit(5)
         ).all()
-    open_tasks = list(
-        session.scalars(
-            select(AccountTask)
-            .where(
-                AccountTask.customer_id == customer_id,
-                AccountTask.status == AccountTaskStatus.OPEN.value,
-            )
-            .order_by(AccountTask.due_on, AccountTask.id)
-            .limit(5)
-        )
-    )
+    open_tasks = list(session.scalars(_OPEN_TASKS, {"customer_id": customer_id}))
     if not total and not open_tasks:
         return None
     return {

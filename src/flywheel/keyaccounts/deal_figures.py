@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
@@ -186,15 +186,19 @@ def pipeline_figures(
 # ----------------------------------------------------------------------------- the 360
 
 
+# Built once with bound parameters: every account's 360 runs it.
+_DEALS_OF = (
+    select(Deal, DealStage)
+    .join(DealStage, DealStage.id == Deal.stage_id)
+    .where(Deal.customer_id == bindparam("customer_id"))
+    .order_by(Deal.expected_close_on.is_(None), Deal.expected_close_on, Deal.id)
+)
+
+
 def summary_for_360(session: Session, customer_id: int, *, as_of: date) -> dict[str, Any] | None:
     """The account's open deals for the 360's key-account panel (None when it has no deal at
     all); the caller has already checked the account is in scope."""
-    rows = session.execute(
-        select(Deal, DealStage)
-        .join(DealStage, DealStage.id == Deal.stage_id)
-        .where(Deal.customer_id == customer_id)
-        .order_by(Deal.expected_close_on.is_(None), Deal.expected_close_on, Deal.id)
-    ).all()
+    rows = session.execute(_DEALS_OF, {"customer_id": customer_id}).tuples().all()
     if not rows:
         return None
     open_rows = [(d, s) for d, s in rows if is_open(s) and d.opened_on <= as_of]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, literal, select
+from sqlalchemy import String, bindparam, case, cast, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -178,16 +178,20 @@ def recent_comments(
     ]
 
 
+# Built once with bound parameters: every account's 360 runs it.
+_NEED_COUNTS = (
+    select(Need.kind, Need.status, func.count())
+    .where(Need.customer_id == bindparam("customer_id"))
+    .group_by(Need.kind, Need.status)
+)
+
+
 def summary_for_360(session: Session, customer_id: int, *, as_of: date) -> dict[str, Any] | None:
     """The register in figures for the 360 key-account panel: open needs and pain points, the
     addressed ones, and the five most pressing open ones; None when the register is empty."""
     counts = {
         (str(kind), str(status)): int(n)
-        for kind, status, n in session.execute(
-            select(Need.kind, Need.status, func.count())
-            .where(Need.customer_id == customer_id)
-            .group_by(Need.kind, Need.status)
-        )
+        for kind, status, n in session.execute(_NEED_COUNTS, {"customer_id": customer_id})
     }
     if not counts:
         return None

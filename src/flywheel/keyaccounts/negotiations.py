@@ -13,7 +13,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from flywheel.analytics.zopa import Zopa, zone_of_agreement
@@ -833,13 +833,20 @@ def chart_data(issues: list[NegotiationIssue]) -> list[dict[str, Any]]:
     return out
 
 
+# Built once with bound parameters: every account's 360 runs it.
+_OPEN_NEGOTIATIONS = (
+    select(Negotiation)
+    .where(
+        Negotiation.customer_id == bindparam("customer_id"),
+        Negotiation.status.in_(OPEN_STATUSES),
+    )
+    .order_by(Negotiation.updated_at.desc(), Negotiation.id.desc())
+)
+
+
 def summary_for_360(session: Session, customer_id: int, *, as_of: date) -> dict[str, Any] | None:
     """The account's open negotiations for the 360's key-account panel (None: there are none)."""
-    rows = session.execute(
-        select(Negotiation)
-        .where(Negotiation.customer_id == customer_id, Negotiation.status.in_(OPEN_STATUSES))
-        .order_by(Negotiation.updated_at.desc(), Negotiation.id.desc())
-    ).scalars()
+    rows = session.scalars(_OPEN_NEGOTIATIONS, {"customer_id": customer_id})
     items = []
     for negotiation in rows:
         pending = session.scalar(
