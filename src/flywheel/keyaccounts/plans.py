@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from flywheel.audit import service as audit
@@ -170,8 +170,12 @@ def account_for(session: Session, code: str, *, actor: Actor) -> Customer:
         raise NotFound(f"customer {code} not found", code=code) from None
 
 
+# Built once with bound parameters: every account's 360 asks.
+_PLAN_OF = select(AccountPlan).where(AccountPlan.customer_id == bindparam("customer_id"))
+
+
 def plan_of(session: Session, customer_id: int) -> AccountPlan | None:
-    return session.scalar(select(AccountPlan).where(AccountPlan.customer_id == customer_id))
+    return session.scalar(_PLAN_OF, {"customer_id": customer_id})
 
 
 def get_objective_for(session: Session, objective_id: int, *, actor: Actor) -> PlanObjective:

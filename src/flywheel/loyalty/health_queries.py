@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
@@ -36,14 +36,21 @@ class HistoryPoint:
     churn_risk: float
 
 
+# Built once with bound parameters: every account's 360 asks.
+_LATEST_SCORE = (
+    select(LoyaltyScore)
+    .where(
+        LoyaltyScore.customer_id == bindparam("customer_id"),
+        LoyaltyScore.as_of <= bindparam("as_of"),
+    )
+    .order_by(LoyaltyScore.as_of.desc())
+    .limit(1)
+)
+
+
 def latest_score(session: Session, customer_id: int, *, as_of: date) -> LoyaltyScore | None:
     """The account's newest stored row on or before ``as_of``."""
-    return session.scalar(
-        select(LoyaltyScore)
-        .where(LoyaltyScore.customer_id == customer_id, LoyaltyScore.as_of <= as_of)
-        .order_by(LoyaltyScore.as_of.desc())
-        .limit(1)
-    )
+    return session.scalar(_LATEST_SCORE, {"customer_id": customer_id, "as_of": as_of})
 
 
 def history(

@@ -9,7 +9,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Integer, Row, and_, case, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Row,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -248,6 +259,19 @@ def kpis(
 # ----------------------------------------------------------------------------- the 360 panel
 
 
+# Built once with bound parameters: every account's 360 runs them.
+_REFERRAL_COUNTS = select(
+    func.count(Referral.id),
+    func.sum(case((Referral.status == ReferralStatus.WON.value, 1), else_=0)),
+    func.sum(case((Referral.status.in_([s.value for s in OPEN_STATUSES]), 1), else_=0)),
+).where(Referral.customer_id == bindparam("customer_id"))
+_REFERRED_BY = (
+    select(Referral.id, Customer.code, Customer.name)
+    .join(Customer, Customer.id == Referral.customer_id)
+    .where(Referral.referred_customer_id == bindparam("customer_id"))
+)
+
+
 def referral_summary(
     session: Session,
     customer_id: int,
@@ -260,18 +284,8 @@ def referral_summary(
     referrals brought (up to ``as_of``; default: every order recorded), the last few, and who
     referred the account itself. The caller has already checked the account is visible."""
     settings = settings or get_settings()
-    made, won, still_open = session.execute(
-        select(
-            func.count(Referral.id),
-            func.sum(case((Referral.status == ReferralStatus.WON.value, 1), else_=0)),
-            func.sum(case((Referral.status.in_([s.value for s in OPEN_STATUSES]), 1), else_=0)),
-        ).where(Referral.customer_id == customer_id)
-    ).one()
-    referred_by = session.execute(
-        select(Referral.id, Customer.code, Customer.name)
-        .join(Customer, Customer.id == Referral.customer_id)
-        .where(Referral.referred_customer_id == customer_id)
-    ).first()
+    made, won, still_open = session.execute(_REFERRAL_COUNTS, {"customer_id": customer_id}).one()
+    referred_by = session.execute(_REFERRED_BY, {"customer_id": customer_id}).first()
     revenue: dict[str, Decimal] = {}
     rows: Sequence[Row[Referral, Customer]] = ()
     if made:  # most accounts never referred anyone: nothing more to read for them
