@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     extract,
@@ -26,11 +27,13 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
 )
 from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
 from flywheel.auth.scope import visible_customers
+from flywheel.customers.repository import sees_everything
 from flywheel.errors import ValidationFailed
 from flywheel.feedback.scores import (
     SMALL_SAMPLE,
@@ -527,20 +530,13 @@ def account_detail(
     )
 
 
-def account_feedback(
-    session: Session,
-    *,
-    actor: Actor,
-    customer_id: int,
-    flt: MetricFilter,
-    weights: Mapping[str, float],
-    limit: int = 10,
-) -> tuple[AccountNpsDetail, list[StakeholderAnswer]]:
-    """For the 360, in one query: the account's NPS (as ``account_detail``) and each contact's
-    latest answer to any survey, latest first (at most ``limit``)."""
-    flt = MetricFilter(start=flt.start, end=flt.end, customer_id=customer_id).checked()
+def _feedback_statement(scope: ColumnElement[bool]) -> Select[Any]:
+    """``account_feedback``'s statement for the account ``:customer_id`` in ``scope``: its
+    NPS answers in [``:begin``, ``:finish``) and each contact's latest answer to anything."""
     counts = and_(
-        SurveyResponse.kind == SurveyKind.NPS.value, _in_period(SurveyResponse.answered_at, flt)
+        SurveyResponse.kind == SurveyKind.NPS.value,
+        SurveyResponse.answered_at >= bindparam("begin"),
+        SurveyResponse.answered_at < bindparam("finish"),
     )
     newest_first = (SurveyResponse.answered_at.desc(), SurveyResponse.id.desc())
     ranked = (
@@ -559,18 +555,42 @@ def account_feedback(
         )
         .join(Customer, Customer.id == SurveyResponse.customer_id)
         .where(
-            SurveyResponse.customer_id == customer_id,
+            SurveyResponse.customer_id == bindparam("customer_id"),
             SurveyResponse.contact_id.is_not(None),
-            visible_customers(actor),
+            scope,
         )
         .subquery("ranked")
     )
-    rows = session.execute(
+    return (
         select(SurveyResponse, Contact.name, Contact.buying_role, ranked.c.latest, ranked.c.counts)
         .join(ranked, ranked.c.response_id == SurveyResponse.id)
         .outerjoin(Contact, Contact.id == SurveyResponse.contact_id)
         .where(or_(ranked.c.latest == 1, and_(ranked.c.counts == 1, ranked.c.latest_counted == 1)))
         .order_by(*newest_first)
+    )
+
+
+# For those who see every account (the scope adds nothing), built once: every 360 runs it.
+_EVERY_ACCOUNT_FEEDBACK = _feedback_statement(true())
+
+
+def account_feedback(
+    session: Session,
+    *,
+    actor: Actor,
+    customer_id: int,
+    flt: MetricFilter,
+    weights: Mapping[str, float],
+    limit: int = 10,
+) -> tuple[AccountNpsDetail, list[StakeholderAnswer]]:
+    """For the 360, in one query: the account's NPS (as ``account_detail``) and each contact's
+    latest answer to any survey, latest first (at most ``limit``)."""
+    flt = MetricFilter(start=flt.start, end=flt.end, customer_id=customer_id).checked()
+    scope = visible_customers(actor)
+    statement = _EVERY_ACCOUNT_FEEDBACK if sees_everything(scope) else _feedback_statement(scope)
+    begin, finish = moment_range(flt.start, flt.end)
+    rows = session.execute(
+        statement, {"customer_id": customer_id, "begin": begin, "finish": finish}
     ).all()
     last: list[StakeholderAnswer] = []
     counted: list[StakeholderAnswer] = []

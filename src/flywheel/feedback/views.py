@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
@@ -570,6 +570,24 @@ def experience_page(
 PANEL_PERIOD_DAYS = 365
 
 
+# Built once with bound parameters: every account's 360 runs them.
+_LAST_TEXT = (
+    select(TextAnalysis)
+    .where(TextAnalysis.customer_id == bindparam("customer_id"))
+    .order_by(TextAnalysis.occurred_at.desc(), TextAnalysis.id.desc())
+    .limit(1)
+)
+_OPEN_LOOPS = (
+    select(FeedbackLoop)
+    .where(
+        FeedbackLoop.customer_id == bindparam("customer_id"),
+        FeedbackLoop.status == LoopStatus.OPEN.value,
+    )
+    .order_by(FeedbackLoop.due_at, FeedbackLoop.id)
+    .limit(PANEL_LOOPS)
+)
+
+
 def _load_panel(
     session: Session, actor: Actor, customer: Customer, as_of: date
 ) -> Mapping[str, Any] | None:
@@ -585,26 +603,11 @@ def _load_panel(
         weights=weights,
         limit=PANEL_ANSWERS,
     )
-    last_text = session.scalar(
-        select(TextAnalysis)
-        .where(TextAnalysis.customer_id == customer.id)
-        .order_by(TextAnalysis.occurred_at.desc(), TextAnalysis.id.desc())
-        .limit(1)
-    )
+    last_text = session.scalar(_LAST_TEXT, {"customer_id": customer.id})
     if not (answers or last_text):
         # Without an answer or an analysed text there is no follow-up either.
         return None
-    open_loops = list(
-        session.scalars(
-            select(FeedbackLoop)
-            .where(
-                FeedbackLoop.customer_id == customer.id,
-                FeedbackLoop.status == LoopStatus.OPEN.value,
-            )
-            .order_by(FeedbackLoop.due_at, FeedbackLoop.id)
-            .limit(PANEL_LOOPS)
-        )
-    )
+    open_loops = list(session.scalars(_OPEN_LOOPS, {"customer_id": customer.id}))
     return {
         "customer": customer,
         "detail": detail,
