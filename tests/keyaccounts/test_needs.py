@@ -5,7 +5,8 @@ rep or a viewer kept out."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -218,3 +219,28 @@ def test_a_rival_rep_and_a_viewer_are_kept_out(session: Session, world: MapWorld
 
     assert (_count(session), audit_total(session)) == before
     assert len(needs.list_needs(session, viewer, "KA-MAP")[1]) == 1
+
+
+def test_the_360_reads_the_needs_only_of_an_account_that_has_some(
+    session: Session, world: MapWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One statement tells the key-account panel which parts have rows; a part without any is
+    not read at all, and one with a row is read and shown."""
+    from flywheel.keyaccounts import plan_views
+
+    read: list[int] = []
+    summary = needs.summary_for_360
+
+    def counting(session: Session, customer_id: int, *, as_of: date) -> dict[str, Any] | None:
+        read.append(customer_id)
+        return summary(session, customer_id, as_of=as_of)
+
+    monkeypatch.setattr(needs, "summary_for_360", counting)
+    sections = plan_views.other_sections(session, world.account, AS_OF)
+    assert "needs" not in [s["key"] for s in sections]
+    assert read == []
+
+    _add(session, world, title="培训")
+    sections = plan_views.other_sections(session, world.account, AS_OF)
+    assert "needs" in [s["key"] for s in sections]
+    assert read == [world.account.id]

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, Exists, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from flywheel.auth.actor import Actor
@@ -24,7 +24,15 @@ from flywheel.kit.i18n import gettext as _
 from flywheel.models.audit import AuditEvent
 from flywheel.models.customers import Customer
 from flywheel.models.enums import Tier
-from flywheel.models.keyaccounts import AccountPlan, PlanObjective
+from flywheel.models.keyaccounts import (
+    AccountPlan,
+    AccountTask,
+    Contract,
+    Deal,
+    Need,
+    Negotiation,
+    PlanObjective,
+)
 from flywheel.models.users import User
 from flywheel.web import panels
 from flywheel.web.auth import CurrentActor, require
@@ -720,9 +728,30 @@ def _value_labels() -> dict[str, str]:
     }
 
 
+def _any_row(model: Any) -> Exists:
+    return select(model.id).where(model.customer_id == bindparam("customer_id")).exists()
+
+
+# Sections whose tables hold nothing for most accounts, and the rows without which their
+# summary is always empty: one statement tells which to read, instead of one (or two) per
+# section on every account's 360. A section's summary must stay empty when its probe is false.
+# By the module whose summary they stand for (a section may be given another module).
+_PROBES: dict[str, Exists | ColumnElement[bool]] = {
+    "flywheel.keyaccounts.needs": _any_row(Need),
+    "flywheel.keyaccounts.deals": _any_row(Deal),
+    "flywheel.keyaccounts.negotiations": _any_row(Negotiation),
+    "flywheel.keyaccounts.contracts": or_(_any_row(Contract), _any_row(AccountTask)),
+}
+_PRESENCE = select(*(probe.label(f"p{n}") for n, probe in enumerate(_PROBES.values())))
+
+
 def other_sections(session: Session, customer: Customer, as_of: date) -> list[dict[str, Any]]:
+    row = session.execute(_PRESENCE, {"customer_id": customer.id}).one()
+    present = dict(zip(_PROBES, row, strict=True))
     found = []
     for key, module, label in SECTIONS:
+        if not present.get(module, True):
+            continue
         try:
             loader = importlib.import_module(module).summary_for_360
         except (ImportError, AttributeError):
