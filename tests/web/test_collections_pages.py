@@ -586,3 +586,60 @@ def test_the_panel_speaks_chinese(client: TestClient, session: Session) -> None:
 
     assert "催收" in page
     assert "记录通话" in worklist
+
+
+def test_the_panel_shows_the_accounts_promises_disputes_and_arrangements(
+    client: TestClient, session: Session
+) -> None:
+    """The panel reads promises, disputes and arrangements only for an account that has one
+    (one statement asks); an account with each shows each."""
+    from flywheel.collections import arrangements, disputes, promises
+    from tests.factories import TESTER
+
+    customer, _call = overdue_world(session)
+    later = make_invoice(
+        session, customer=customer, amount="800.00", issued=TODAY, due=TODAY + timedelta(days=30)
+    )
+    make_person(session, "col.panel", role=Role.COLLECTOR)
+    sign_in(client, "col.panel")
+    before = client.get("/customers/COLL-1").text
+    assert 'data-testid="panel-promises"' not in before
+    assert 'data-testid="panel-disputes"' not in before
+    assert 'data-testid="panel-plans"' not in before
+
+    first = session.scalars(
+        select(Installment).where(Installment.customer_id == customer.id).order_by(Installment.id)
+    ).first()
+    assert first is not None
+    promises.record_promise(
+        session,
+        actor=TESTER,
+        customer=customer,
+        amount=Decimal("100.00"),
+        promised_on=TODAY + timedelta(days=3),
+        as_of=TODAY,
+    )
+    disputes.open_dispute(
+        session,
+        actor=TESTER,
+        customer=customer,
+        installment_id=first.id,
+        reason="price",
+        as_of=TODAY,
+        amount=Decimal("50.00"),
+    )
+    arrangements.propose_extension(
+        session,
+        actor=TESTER,
+        customer=customer,
+        installment_id=later.installments[0].id,
+        new_due_on=TODAY + timedelta(days=60),
+        reason="等客户回款",
+        as_of=TODAY,
+    )
+    session.flush()
+
+    after = client.get("/customers/COLL-1").text
+    assert 'data-testid="panel-promises"' in after
+    assert 'data-testid="panel-disputes"' in after
+    assert 'data-testid="panel-plans"' in after

@@ -53,7 +53,12 @@ from flywheel.errors import FlywheelError, http_status_for
 from flywheel.kit import i18n
 from flywheel.kit.i18n import N_
 from flywheel.kit.i18n import gettext as _
-from flywheel.models.collections import CollectionAction
+from flywheel.models.collections import (
+    CollectionAction,
+    Dispute,
+    PaymentArrangement,
+    PromiseToPay,
+)
 from flywheel.models.customers import Customer
 from flywheel.models.enums import CallOutcome, DisputeReason, DisputeStatus, PromiseStatus
 from flywheel.models.receivables import Installment, still_open
@@ -558,6 +563,15 @@ _RECENT_ACTIONS = (
     .order_by(CollectionAction.created_at.desc(), CollectionAction.id.desc())
     .limit(PANEL_ACTIONS)
 )
+# Whether the account has any promise, dispute or arrangement at all (most have none): one
+# statement instead of one per kind.
+_PRESENCE = select(
+    select(PromiseToPay.id).where(PromiseToPay.customer_id == bindparam("customer_id")).exists(),
+    select(Dispute.id).where(Dispute.customer_id == bindparam("customer_id")).exists(),
+    select(PaymentArrangement.id)
+    .where(PaymentArrangement.customer_id == bindparam("customer_id"))
+    .exists(),
+)
 _ANY_OPEN_ITEM = (
     select(Installment.id)
     .where(Installment.customer_id == bindparam("customer_id"), still_open())
@@ -569,30 +583,47 @@ def _load_panel(
     session: Session, actor: Actor, customer: Customer, as_of: date
 ) -> Mapping[str, Any] | None:
     hold = holds.hold_of(session, customer.id)
-    promise_rows = [
-        p
-        for p, _c in session.execute(promises.promises_query(actor, customer_id=customer.id)).all()
-    ]
+    has_promises, has_disputes, has_plans = session.execute(
+        _PRESENCE, {"customer_id": customer.id}
+    ).one()
+    promise_rows = (
+        [
+            p
+            for p, _c in session.execute(
+                promises.promises_query(actor, customer_id=customer.id)
+            ).all()
+        ]
+        if has_promises
+        else []
+    )
     pending = [p for p in promise_rows if p.status == PromiseStatus.PENDING.value]
     resolved = sorted(
         (p for p in promise_rows if p.status != PromiseStatus.PENDING.value),
         key=lambda p: (p.resolved_on or p.made_on, p.id),
         reverse=True,
     )[:PANEL_RESOLVED_PROMISES]
-    open_disputes = [
-        d
-        for d, _c in session.execute(
-            disputes.disputes_query(actor, status=DisputeStatus.OPEN, customer_id=customer.id)
-        ).all()
-    ]
-    plans = [
-        a
-        for a, _c in session.execute(
-            arrangements.arrangements_query(actor, customer_id=customer.id).limit(
-                PANEL_ARRANGEMENTS
-            )
-        ).all()
-    ]
+    open_disputes = (
+        [
+            d
+            for d, _c in session.execute(
+                disputes.disputes_query(actor, status=DisputeStatus.OPEN, customer_id=customer.id)
+            ).all()
+        ]
+        if has_disputes
+        else []
+    )
+    plans = (
+        [
+            a
+            for a, _c in session.execute(
+                arrangements.arrangements_query(actor, customer_id=customer.id).limit(
+                    PANEL_ARRANGEMENTS
+                )
+            ).all()
+        ]
+        if has_plans
+        else []
+    )
     recent = list(session.scalars(_RECENT_ACTIONS, {"customer_id": customer.id}).all())
     open_items = session.scalar(_ANY_OPEN_ITEM, {"customer_id": customer.id})
     if not (hold or promise_rows or open_disputes or plans or recent or open_items):
