@@ -31,15 +31,11 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[
-    [Message, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
-    Awaitable[None],
-]
+from flywheel.web.admission import ASGIApp, Message, Receive, Send
 
 log = logging.getLogger("flywheel.web.workers")
 
@@ -119,8 +115,8 @@ class BalancingMiddleware:
     async def __call__(
         self,
         scope: Message,
-        receive: Callable[[], Awaitable[Message]],
-        send: Callable[[Message], Awaitable[None]],
+        receive: Receive,
+        send: Send,
     ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
